@@ -1,0 +1,5 @@
+import sys
+
+from rimmodel.cli import main
+
+sys.exit(main())

@@ -1,0 +1,85 @@
+"""Command line: ``rimmodel run | demo | config | equations``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    from rimmodel.config import ConfigError
+
+    try:
+        return args.handler(args)
+    except ConfigError as error:
+        print(f"rimmodel: configuration error: {error}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rimmodel", description=__doc__)
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="run one configuration")
+    run.add_argument("config", type=Path, help="TOML config (see experiments/)")
+    run.add_argument("--out", type=Path, help="run directory (default: runs/<config name>)")
+    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                     help="override a config value, e.g. --set btk.cns_occupancy=0.8 (repeatable)")
+    run.add_argument("--overwrite", action="store_true", help="replace an earlier run in --out")
+    run.set_defaults(handler=_run)
+
+    demo = commands.add_parser("demo", help="untreated vs BTK inhibition over 10 years, with figures")
+    demo.add_argument("--out", type=Path, default=Path("runs/demo"))
+    demo.add_argument("--years", type=float, default=10.0)
+    demo.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE")
+    demo.set_defaults(handler=_demo)
+
+    show = commands.add_parser("config", help="print the resolved, validated config as TOML")
+    show.add_argument("config", type=Path, nargs="?")
+    show.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE")
+    show.set_defaults(handler=_show_config)
+
+    equations = commands.add_parser("equations", help="print the model equations")
+    equations.set_defaults(handler=lambda args: print(__import__("rimmodel.physics.equations",
+                                                                 fromlist=["EQUATIONS"]).EQUATIONS) or 0)
+    return parser
+
+
+def _run(args) -> int:
+    from rimmodel.config import load_config
+
+    config = load_config(args.config, args.overrides)  # validated before anything is written
+    from rimmodel.simulation import Simulation
+    from rimmodel.solver.time_loop import SolverFailure
+
+    out = args.out or Path("runs") / args.config.stem
+    simulation = Simulation(config)
+    try:
+        simulation.run(out, overwrite=args.overwrite)
+    except SolverFailure as failure:
+        print(f"rimmodel: run failed: {failure}; outputs up to then are in {out}", file=sys.stderr)
+        return 1
+    if simulation.comm.rank == 0:
+        print(f"rimmodel: run completed -> {out}")
+    return 0
+
+
+def _demo(args) -> int:
+    from rimmodel.demo import run_demo
+
+    run_demo(args.out, args.years, tuple(args.overrides))
+    return 0
+
+
+def _show_config(args) -> int:
+    from rimmodel.config import config_to_toml, load_config
+
+    print(config_to_toml(load_config(args.config, args.overrides)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,143 @@
+"""Reading, overriding and validating TOML configs (validated once, here, at the edge)."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import tomllib
+import typing
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from rimmodel.config.parameters import ModelConfig
+from rimmodel.config.spec import ConfigError, Spec, check_number
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> ModelConfig:
+    """Read a TOML file (or the defaults), apply ``section.key=value`` overrides, validate."""
+    raw: dict = {}
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"config file {path} does not exist")
+        try:
+            raw = tomllib.loads(path.read_text())
+        except tomllib.TOMLDecodeError as err:
+            raise ConfigError(f"{path}: not valid TOML: {err}") from err
+    for item in overrides:
+        apply_override(raw, item)
+    return config_from_dict(raw)
+
+
+def apply_override(raw: dict, item: str) -> None:
+    """Set ``section.key=value`` in a raw config dict; the value is read as a TOML literal."""
+    if "=" not in item:
+        raise ConfigError(f"--set {item!r}: expected section.key=value")
+    dotted, text = item.split("=", 1)
+    keys = dotted.strip().split(".")
+    if len(keys) < 2 or not all(keys):
+        raise ConfigError(f"--set {item!r}: expected section.key=value")
+    try:
+        value = tomllib.loads(f"value = {text.strip()}")["value"]
+    except tomllib.TOMLDecodeError:
+        value = text.strip()  # bare words such as bdf1 are strings
+    node = raw
+    for key in keys[:-1]:
+        node = node.setdefault(key, {})
+        if not isinstance(node, dict):
+            raise ConfigError(f"--set {item!r}: {key} is not a section")
+    node[keys[-1]] = value
+
+
+def config_from_dict(raw: dict) -> ModelConfig:
+    config = _build(ModelConfig, raw, prefix="")
+    check_consistency(config)
+    return config
+
+
+def _build(cls: type, raw: Any, prefix: str):
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{prefix or 'config'}: expected a table, got {raw!r}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(raw) - set(fields))
+    if unknown:
+        raise ConfigError(f"{prefix}{unknown[0]}: unknown key; allowed keys in "
+                          f"[{prefix.rstrip('.') or 'top level'}]: {', '.join(fields)}")
+    hints = typing.get_type_hints(cls)
+    values = {}
+    for name, value in raw.items():
+        key = f"{prefix}{name}"
+        spec = fields[name].metadata.get("spec")
+        values[name] = _convert(key, value, hints[name], spec)
+    return cls(**values)
+
+
+def _convert(key: str, value: Any, hint: Any, spec: Spec | None):
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, prefix=f"{key}.")
+    origin = typing.get_origin(hint)
+    if origin is list:
+        (item_type,) = typing.get_args(hint)
+        if not isinstance(value, list):
+            raise ConfigError(f"{key}: expected a list, got {value!r}")
+        if dataclasses.is_dataclass(item_type):
+            return [_build(item_type, item, prefix=f"{key}[{i}].") for i, item in enumerate(value)]
+        return [check_number(f"{key}[{i}]", item, spec, float) for i, item in enumerate(value)]
+    if hint is dict:
+        return _petsc_options(key, value)
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{key}: expected true or false, got {value!r}")
+        return value
+    if hint is str:
+        if value not in spec.choices:
+            raise ConfigError(f"{key} = {value!r} is not allowed: {spec.allowed()}")
+        return value
+    return check_number(key, value, spec, hint)
+
+
+def _petsc_options(key: str, value: Any) -> dict:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{key}: expected a table of PETSc options, got {value!r}")
+    for name, option in value.items():
+        if not isinstance(option, (str, int, float, bool)):
+            raise ConfigError(f"{key}.{name}: PETSc option values must be strings, numbers or "
+                              f"booleans, got {option!r}")
+    return dict(value)
+
+
+def check_consistency(config: ModelConfig) -> None:
+    """Checks that involve more than one field."""
+    geometry, lesion, time = config.geometry, config.lesion, config.time
+    if config.discretisation.mass_lumping and config.discretisation.degree != 1:
+        raise ConfigError("discretisation.mass_lumping = true needs discretisation.degree = 1 "
+                          "(vertex quadrature lumps only linear elements)")
+    if time.dt_min > time.dt:
+        raise ConfigError(f"time.dt_min = {time.dt_min} must not exceed time.dt = {time.dt}")
+    depth = geometry.white_matter_depth + geometry.cortex_thickness
+    if not (0.0 < lesion.centre_x < geometry.width):
+        raise ConfigError(f"lesion.centre_x = {lesion.centre_x} must lie inside the section: "
+                          f"allowed (0, {geometry.width}) mm")
+    if lesion.depth_below_pia >= depth:
+        raise ConfigError(f"lesion.depth_below_pia = {lesion.depth_below_pia} must lie inside the "
+                          f"section: allowed [0, {depth}) mm")
+    if geometry.mesh_size > min(geometry.cortex_thickness, geometry.white_matter_depth):
+        raise ConfigError(f"geometry.mesh_size = {geometry.mesh_size} must not exceed the cortex "
+                          f"and white-matter thicknesses")
+    starts = [step.start for step in config.btk.schedule]
+    if starts != sorted(starts):
+        raise ConfigError(f"btk.schedule: start times must increase, got {starts}")
+    for i, patch in enumerate(config.follicles.patches):
+        if len(patch.centre) not in (2, 3):
+            raise ConfigError(f"follicles.patches[{i}].centre: expected 2 or 3 coordinates (mm), "
+                              f"got {patch.centre}")
+
+
+def config_to_dict(config: ModelConfig) -> dict:
+    return copy.deepcopy(dataclasses.asdict(config))
+
+
+def config_to_toml(config: ModelConfig) -> str:
+    return tomli_w.dumps(config_to_dict(config))

@@ -1,0 +1,256 @@
+"""The model's parameters, grouped as in the TOML config, with units and sources.
+
+Units throughout: length in mm, time in years (yr), densities normalised
+(activated microglia as a fraction of local carrying capacity, myelin and axons
+as the intact fraction, mediators in units of their half-saturation scale).
+Sources are given in short form; full references are in ``docs/model.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rimmodel.config.spec import param
+
+DAYS_PER_YEAR = 365.25
+
+
+@dataclass
+class GeometryParameters:
+    """Built-in 2D cortical section: a cortical ribbon over white matter."""
+
+    kind: str = param("cortical_section", "-", "Geometry generator", choices=("cortical_section",))
+    width: float = param(8.0, "mm", "Width of the section along the pial surface", low=1.0, high=200.0)
+    white_matter_depth: float = param(4.5, "mm", "Thickness of the white matter below the cortex",
+                                      low=0.5, high=100.0)
+    cortex_thickness: float = param(
+        2.5, "mm", "Thickness of the cortical ribbon (pial surface on top)",
+        source="Fischl & Dale 2000, PNAS 97:11050 (mean human cortical thickness ~2.5 mm)",
+        low=0.5, high=6.0)
+    mesh_size: float = param(0.16, "mm", "Target edge length of the triangles", low=0.005, high=5.0)
+
+
+@dataclass
+class LesionParameters:
+    """The seeded chronic lesion: a demyelinated core with an active edge."""
+
+    centre_x: float = param(4.0, "mm", "Horizontal position of the lesion centre", low=-1e3, high=1e3)
+    depth_below_pia: float = param(
+        3.6, "mm", "Depth of the lesion centre below the pial surface (juxtacortical by default: "
+        "the edge sits just below the grey-white junction)", low=0.0, high=1e3)
+    radius: float = param(1.0, "mm", "Initial radius of the demyelinated core", low=0.05, high=100.0)
+    edge_width: float = param(0.1, "mm", "Width of the smooth edge of the seeded core", low=0.01, high=10.0)
+    core_myelin: float = param(0.05, "1", "Intact myelin fraction left in the core", low=0.0, high=1.0)
+    core_microglia: float = param(0.6, "1", "Activated microglia in the seeded lesion (acute phase)",
+                                  low=0.0, high=1.0)
+    core_axons: float = param(0.8, "1", "Intact axon fraction in the seeded core", low=0.0, high=1.0)
+
+
+@dataclass
+class MicrogliaParameters:
+    """Activated microglia/macrophages m (fraction of carrying capacity)."""
+
+    diffusivity: float = param(
+        0.05, "mm^2/yr", "Random motility D_m of activated microglia (chronic rims are near sessile; "
+        "acute-model values, 0.095 mm^2/day, would move the edge ~1000x too fast)",
+        source="assumed; acute value in Lombardo et al. 2017 (J Math Biol 75:373) as coded in "
+        "NeuroImmunoModel", low=0.0, high=1e3)
+    chemotactic_sensitivity: float = param(
+        0.1, "mm^2/yr", "Chemotactic sensitivity chi toward the mediator gradient (volume filling m(1-m))",
+        source="structure: Khonsari & Calvez 2007, PLoS ONE 2:e150; value assumed", low=0.0, high=1e4)
+    activation_rate: float = param(
+        2.2, "1/yr", "Maximal activation/proliferation rate r_m driven by inflammatory signals",
+        low=0.0, high=1e4)
+    basal_growth_rate: float = param(
+        0.0, "1/yr", "Signal-independent logistic growth r_0 (0 in the disease model; used for the "
+        "Fisher-KPP verification limit)", low=0.0, high=1e4)
+    half_saturation: float = param(1.0, "1", "Signal level K_s giving half-maximal activation",
+                                   low=1e-6, high=1e3)
+    resting_pool: float = param(
+        0.005, "1", "Resting microglia available for activation, sigma_0 (fraction of capacity)",
+        low=0.0, high=1.0)
+    deactivation_rate: float = param(
+        0.5, "1/yr", "Return to the resting state / death, delta_m; sets rim burn-out once the "
+        "myelin fuel is gone", source="assumed; order set by median rim lifetime ~7 yr, "
+        "Absinta et al. 2021, Nature", low=0.0, high=1e4)
+    follicle_weight: float = param(0.5, "1", "Weight w_f of follicle factors in microglial activation",
+                                   low=0.0, high=1e3)
+
+
+@dataclass
+class MediatorParameters:
+    """Inflammatory mediators c, produced at the demyelinating edge."""
+
+    diffusivity: float = param(
+        1.2e3, "mm^2/yr", "Effective diffusivity D_c in the extracellular space",
+        source="[derived] D_free ~1e-6 cm^2/s for a 17-50 kDa protein divided by lambda^2 = 2.6, "
+        "Sykova & Nicholson 2008, Physiol Rev 88:1277", low=1e-6, high=1e6)
+    decay_rate: float = param(
+        5.0e3, "1/yr", "Clearance/decay rate k_c (half-life ~1.2 h); with D_c, L_c = sqrt(D_c/k_c) = 0.49 mm", low=1e-6, high=1e7)
+    debris_production: float = param(
+        7.5e4, "1/yr", "Production p_c by activated microglia engulfing myelin (proportional to "
+        "m * myelin * myelin content)", low=0.0, high=1e8)
+    microglial_production: float = param(
+        0.0, "1/yr", "Myelin-independent production p_m by activated microglia", low=0.0, high=1e8)
+
+
+@dataclass
+class FolliclePatch:
+    """A meningeal B-cell follicle: a Gaussian patch of flux density on the pia."""
+
+    centre: list[float] = param(None, "mm", "Patch centre (a point on or near the pial surface)",
+                                factory=lambda: [2.0, 7.0])
+    width: float = param(0.8, "mm", "Standard deviation of the patch along the surface", low=1e-3, high=1e3)
+    density: float = param(1.0, "1", "Relative follicle density at the patch centre", low=0.0, high=100.0)
+
+
+@dataclass
+class FollicleParameters:
+    """Follicle-derived factors f entering through the pial boundary."""
+
+    diffusivity: float = param(
+        1.2e3, "mm^2/yr", "Effective diffusivity D_f", source="as mediator diffusivity (Sykova & "
+        "Nicholson 2008)", low=1e-6, high=1e6)
+    decay_rate: float = param(
+        1.2e3, "1/yr", "Decay k_f; with D_f it sets the penetration length L_f = sqrt(D_f/k_f) = 1 mm",
+        source="assumed; gradient of damage from the pia, Magliozzi et al. 2010, Ann Neurol 68:477 "
+        "(length scale not retrieved)", low=1e-6, high=1e7)
+    pial_flux: float = param(
+        400.0, "mm/yr", "Flux q_0 into the tissue through the pia under a follicle of density 1",
+        low=0.0, high=1e8)
+    patches: list[FolliclePatch] = param(
+        None, "-", "Follicle patches along the pial surface (none: no follicles)",
+        source="follicles adjacent to subpial lesions in 41% of SPMS, Magliozzi et al. 2007, Brain 130:1089",
+        factory=lambda: [FolliclePatch(centre=[1.5, 7.0]), FolliclePatch(centre=[6.5, 7.0], density=0.7)])
+
+
+@dataclass
+class MyelinParameters:
+    """Myelin y (intact fraction)."""
+
+    microglial_damage_rate: float = param(1.5, "1/yr", "Demyelination by activated microglia, k_ym",
+                                          low=0.0, high=1e4)
+    follicle_damage_rate: float = param(0.15, "1/yr", "Demyelination by follicle factors, k_yf",
+                                        low=0.0, high=1e4)
+    remyelination_rate: float = param(0.0, "1/yr", "Slow remyelination where microglia are quiet, k_r",
+                                      low=0.0, high=1e3)
+    cortical_content: float = param(
+        0.4, "1", "Myelin content of cortex relative to white matter (scales debris-driven mediator "
+        "production)", source="assumed (cortex is lightly myelinated)", low=0.0, high=1.0)
+
+
+@dataclass
+class AxonParameters:
+    """Axons a (intact fraction): slow-burn damage."""
+
+    microglial_damage_rate: float = param(0.08, "1/yr", "Axonal injury by activated microglia, k_am",
+                                          low=0.0, high=1e4)
+    follicle_damage_rate: float = param(0.05, "1/yr", "Axonal/neuritic injury by follicle factors, k_af",
+                                        low=0.0, high=1e4)
+    demyelination_amplification: float = param(
+        2.0, "1", "Extra vulnerability gamma of demyelinated axons to inflammation",
+        source="assumed; axonal injury tracks inflammation, Frischer et al. 2009, Brain 132:1175",
+        low=0.0, high=1e3)
+    demyelinated_degeneration_rate: float = param(
+        0.02, "1/yr", "Degeneration k_ad of chronically demyelinated axons without inflammation",
+        low=0.0, high=1e3)
+
+
+@dataclass
+class OccupancyStep:
+    """From ``start`` on, BTK occupancy is as given (piecewise constant)."""
+
+    start: float = param(0.0, "yr", "Time the occupancy level starts", low=0.0, high=1e4)
+    cns: float = param(0.0, "1", "CNS (microglial) BTK occupancy", low=0.0, high=1.0)
+    peripheral: float = param(0.0, "1", "Peripheral (B-cell) BTK occupancy", low=0.0, high=1.0)
+
+
+@dataclass
+class BTKParameters:
+    """BTK inhibition as occupancy with separate microglial and B-cell effects."""
+
+    cns_occupancy: float = param(0.0, "1", "Constant CNS occupancy (used when no schedule)", low=0.0, high=1.0)
+    peripheral_occupancy: float = param(0.0, "1", "Constant peripheral occupancy (used when no schedule)",
+                                        low=0.0, high=1.0)
+    schedule: list[OccupancyStep] = param(
+        None, "-", "Piecewise-constant occupancy steps; overrides the constants", factory=list)
+    microglial_efficacy: float = param(
+        0.3, "1", "Fraction of microglial activation/proliferation blocked at full CNS occupancy",
+        source="assumed; BTK acts downstream of FcR/TLR in microglia, Geladaris et al. 2024, "
+        "Acta Neuropathol 147:75", low=0.0, high=1.0)
+    bcell_efficacy: float = param(
+        0.9, "1", "Fraction of follicle B-cell output blocked at full peripheral occupancy",
+        source="assumed; BTK is required for BCR signalling in B cells", low=0.0, high=1.0)
+
+
+@dataclass
+class TimeParameters:
+    end: float = param(10.0, "yr", "Simulated duration", low=1e-6, high=1e3)
+    dt: float = param(0.1, "yr", "Target time step (36.5 days)", low=1e-6, high=10.0)
+    dt_min: float = param(1e-5, "yr", "Smallest step before a run is declared failed", low=1e-12, high=1.0)
+    output_interval: float = param(0.5, "yr", "Interval between field/observable outputs", low=1e-6, high=1e3)
+    scheme: str = param("bdf2", "-", "Implicit multistep scheme (variable-step BDF)", choices=("bdf1", "bdf2"))
+
+
+@dataclass
+class DiscretisationParameters:
+    degree: int = param(1, "-", "Lagrange polynomial degree", low=1, high=3)
+    mass_lumping: bool = param(
+        True, "-", "Vertex quadrature for mass and reactions (P1 only): keeps densities non-negative",
+        choices=(True, False))
+
+
+def default_petsc_options() -> dict:
+    return {
+        "snes_type": "newtonls",
+        "snes_linesearch_type": "basic",
+        "snes_rtol": 1e-10,
+        "snes_atol": 1e-11,
+        "snes_stol": 0.0,
+        "snes_max_it": 25,
+        "ksp_type": "preonly",
+        "pc_type": "lu",
+        "pc_factor_mat_solver_type": "mumps",
+    }
+
+
+@dataclass
+class SolverParameters:
+    petsc_options: dict = param(None, "-", "PETSc options for the coupled Newton solve",
+                                factory=default_petsc_options)
+    negativity_tolerance: float = param(
+        1e-6, "1", "A step whose densities fall below minus this is rejected and retried",
+        low=0.0, high=1.0)
+
+
+@dataclass
+class ObservableParameters:
+    myelin_threshold: float = param(0.5, "1", "Myelin below this counts as lesion", low=0.0, high=1.0)
+    microglia_threshold: float = param(0.1, "1", "Activated microglia above this (outside the lesion) "
+                                       "count as rim", low=0.0, high=1.0)
+    depth_bins: int = param(10, "-", "Bins of the cortical damage profile against depth", low=1, high=1000)
+
+
+@dataclass
+class OutputParameters:
+    fields: bool = param(True, "-", "Write fields (XDMF/HDF5) at each output time", choices=(True, False))
+    progress: bool = param(True, "-", "Show a progress bar (rank 0)", choices=(True, False))
+
+
+@dataclass
+class ModelConfig:
+    """A whole run: every section of the TOML config."""
+
+    geometry: GeometryParameters = field(default_factory=GeometryParameters)
+    lesion: LesionParameters = field(default_factory=LesionParameters)
+    microglia: MicrogliaParameters = field(default_factory=MicrogliaParameters)
+    mediator: MediatorParameters = field(default_factory=MediatorParameters)
+    follicles: FollicleParameters = field(default_factory=FollicleParameters)
+    myelin: MyelinParameters = field(default_factory=MyelinParameters)
+    axons: AxonParameters = field(default_factory=AxonParameters)
+    btk: BTKParameters = field(default_factory=BTKParameters)
+    time: TimeParameters = field(default_factory=TimeParameters)
+    discretisation: DiscretisationParameters = field(default_factory=DiscretisationParameters)
+    solver: SolverParameters = field(default_factory=SolverParameters)
+    observables: ObservableParameters = field(default_factory=ObservableParameters)
+    output: OutputParameters = field(default_factory=OutputParameters)

@@ -1,0 +1,45 @@
+"""What every geometry hands the solver: a mesh, cell tags and facet tags."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rimmodel.fem import mesh as dmesh
+
+# Cell tags
+WHITE_MATTER = 1
+CORTEX = 2
+# Facet tags
+PIAL = 1
+VENTRICLE = 2
+OUTER = 3
+
+CELL_TAG_NAMES = {WHITE_MATTER: "white_matter", CORTEX: "cortex"}
+FACET_TAG_NAMES = {PIAL: "pial", VENTRICLE: "ventricle", OUTER: "outer"}
+
+
+@dataclass
+class Domain:
+    """Brain tissue with its tagged regions and boundaries.
+
+    ``lesion_centre(depth, x)`` places a seed ``depth`` mm below the pial surface;
+    each geometry knows how to do that for its own shape.
+    """
+
+    mesh: dmesh.Mesh
+    cell_tags: dmesh.MeshTags
+    facet_tags: dmesh.MeshTags
+    name: str
+    lesion_centre_fn: object  # callable (depth_below_pia, horizontal_position) -> point
+
+    @property
+    def dim(self) -> int:
+        return self.mesh.topology.dim
+
+    def lesion_centre(self, depth_below_pia: float, horizontal: float) -> np.ndarray:
+        return np.asarray(self.lesion_centre_fn(depth_below_pia, horizontal), dtype=float)
+
+    def global_cell_count(self) -> int:
+        return self.mesh.topology.index_map(self.dim).size_global

@@ -1,0 +1,1 @@
+"""The disease model: equations, initial state, treatment (no solver, no I/O)."""

@@ -1,0 +1,143 @@
+"""One run of the model, read top to bottom: geometry, discretisation, equations, time loop, outputs."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from rimmodel.config import ConfigError, ModelConfig, config_to_toml
+from rimmodel.fem import MPI
+from rimmodel.geometry import build_domain
+from rimmodel.geometry.depth import depth_below_pia
+from rimmodel.io.fields import FieldWriter
+from rimmodel.io.provenance import provenance
+from rimmodel.io.results import CONFIG_FILE, FIELDS_FILE, OBSERVABLES_FILE, RunRecord, write_record
+from rimmodel.observables import SCALAR_UNITS, Observables
+from rimmodel.physics.equations import RimEquations
+from rimmodel.physics.treatment import PiecewiseConstantOccupancy
+from rimmodel.solver.discretisation import discretise, refresh_follicle_density, set_initial_state
+from rimmodel.solver.stepper import BDFStepper
+from rimmodel.solver.time_loop import SolverFailure, StepRecord, integrate, stop_times
+
+
+class Simulation:
+    """Builds every piece once; ``run()`` integrates and writes one run directory."""
+
+    def __init__(self, config: ModelConfig, comm=MPI.COMM_WORLD):
+        self.config, self.comm = config, comm
+        self.domain = build_domain(config.geometry, comm)
+        self.disc = discretise(self.domain, config)
+        self.occupancy = PiecewiseConstantOccupancy.from_parameters(config.btk)
+        self.equations = RimEquations(self.domain.mesh, config, self.occupancy)
+        self.stepper = BDFStepper(self.equations, self.disc.tissue, self.disc.space, config.time.scheme,
+                                  config.solver.petsc_options, config.solver.negativity_tolerance)
+        self.depth = depth_below_pia(self.domain, self.disc.scalar_space)
+        self.observables = Observables(self.disc, self.stepper.state, self.depth, config.observables,
+                                       config.geometry.cortex_thickness)
+
+    def reconfigure(self, config: ModelConfig) -> None:
+        """Switch to new parameter values on the same mesh and forms: nothing is recompiled."""
+        fixed = ("geometry", "discretisation")
+        changed = [name for name in fixed if getattr(config, name) != getattr(self.config, name)]
+        if changed or config.time.scheme != self.config.time.scheme \
+                or config.solver.petsc_options != self.config.solver.petsc_options:
+            raise ConfigError(f"reconfigure() keeps the mesh and solver; these differ: "
+                              f"{changed or ['time.scheme / solver.petsc_options']}: build a new Simulation")
+        self.config = config
+        self.occupancy = PiecewiseConstantOccupancy.from_parameters(config.btk)
+        self.equations.occupancy = self.occupancy
+        self.equations.set_parameters(config)
+        refresh_follicle_density(self.disc, config)
+        self.stepper.negativity_tolerance = config.solver.negativity_tolerance
+        self.observables.configure(config.observables, config.geometry.cortex_thickness)
+
+    @property
+    def state(self):
+        return self.stepper.state
+
+    def run(self, out_dir: str | Path, overwrite: bool = False) -> RunRecord:
+        """Integrate from the seeded lesion to time.end, writing ``out_dir``. Collective."""
+        out_dir = Path(out_dir)
+        prepare_run_dir(out_dir, overwrite, self.comm)
+        config, started = self.config, time.perf_counter()
+        set_initial_state(self.state, self.disc, config)
+        self.stepper.initialise()
+        self.equations.set_time(0.0)
+        record = RunRecord(dimension=self.domain.dim, units=_units(self.domain.dim),
+                           provenance=provenance(self.comm), config_toml=config_to_toml(config),
+                           depth_bin_edges=self.observables.bin_edges)
+        record.provenance.update(global_dofs=self.disc.global_dofs(), cells=self.domain.global_cell_count())
+        if self.comm.rank == 0:
+            (out_dir / CONFIG_FILE).write_text(record.config_toml)
+        fields = FieldWriter(out_dir / FIELDS_FILE, self.disc) if config.output.fields else None
+        progress = _progress_bar(config, self.comm)
+
+        def on_output(t: float) -> None:
+            self.equations.set_time(t)
+            record.add_output(t, self.observables.evaluate(), self.observables.depth_profile(),
+                              (self.occupancy.cns(t), self.occupancy.peripheral(t)))
+            if fields is not None:
+                fields.write(self.state, t)
+            record.provenance["wall_time_s"] = time.perf_counter() - started
+            self._write(out_dir, record)
+
+        def on_step(step: StepRecord) -> None:
+            record.steps.append(vars(step))
+            if step.accepted and progress is not None:
+                progress.update(step.dt)
+
+        try:
+            on_output(0.0)
+            stops = stop_times(config.time.end, config.time.output_interval, self.occupancy.breakpoints())
+            integrate(self.stepper, config.time.end, config.time.dt, config.time.dt_min, stops,
+                      on_step, on_output)
+            record.status = "completed"
+        except SolverFailure as failure:
+            record.status, record.reason = "failed", str(failure)
+            raise
+        except BaseException as error:  # Ctrl-C, Slurm's SIGTERM as KeyboardInterrupt, bugs
+            record.status, record.reason = "interrupted", f"{type(error).__name__}: {error}"
+            raise
+        finally:
+            record.provenance["wall_time_s"] = time.perf_counter() - started
+            self._write(out_dir, record)
+            if fields is not None:
+                fields.close()
+            if progress is not None:
+                progress.close()
+        return record
+
+    def _write(self, out_dir: Path, record: RunRecord) -> None:
+        if self.comm.rank == 0:  # serial I/O of small data, by design
+            write_record(out_dir, record)
+
+
+def prepare_run_dir(out_dir: Path, overwrite: bool, comm) -> None:
+    """Create the run directory; refuse to clobber an earlier run unless asked to. Collective."""
+    error = None
+    if comm.rank == 0:
+        if (out_dir / OBSERVABLES_FILE).exists() and not overwrite:
+            error = (f"{out_dir} already holds a run; choose another --out or pass --overwrite "
+                     f"(earlier results are left untouched)")
+        else:
+            if overwrite and out_dir.exists():
+                for name in (OBSERVABLES_FILE, FIELDS_FILE, "fields.h5", CONFIG_FILE, "status.json"):
+                    (out_dir / name).unlink(missing_ok=True)
+            out_dir.mkdir(parents=True, exist_ok=True)
+    error = comm.bcast(error, root=0)
+    if error:
+        raise ConfigError(error)
+
+
+def _units(dim: int) -> dict[str, str]:
+    return {name: unit.replace("^d", f"^{dim}") for name, unit in SCALAR_UNITS.items()}
+
+
+def _progress_bar(config: ModelConfig, comm):
+    if comm.rank != 0 or not config.output.progress:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=config.time.end, unit="yr", disable=None, bar_format="{l_bar}{bar}| {n:.2f}/{total:.2f} yr "
+                "[{elapsed}<{remaining}]", leave=False)
+

@@ -1,0 +1,1 @@
+"""Discretisation and time integration."""

@@ -1,0 +1,79 @@
+"""From a Domain and a config to function spaces, tissue data and the initial state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import ufl
+
+from rimmodel.config.parameters import ModelConfig
+from rimmodel.fem import fem
+from rimmodel.geometry.domain import PIAL, WHITE_MATTER, Domain
+from rimmodel.physics.equations import FIELDS, Tissue
+from rimmodel.physics.follicles import follicle_density
+from rimmodel.physics.initial_state import initial_fields
+
+
+@dataclass
+class Discretisation:
+    domain: Domain
+    space: fem.FunctionSpace         # blocked: one Lagrange component per field
+    scalar_space: fem.FunctionSpace  # one component, same degree
+    component_dofs: list[np.ndarray]  # dofs of field i inside the blocked array
+    tissue: Tissue
+
+    @property
+    def n_fields(self) -> int:
+        return len(FIELDS)
+
+    def global_dofs(self) -> int:
+        index_map = self.space.dofmap.index_map
+        return index_map.size_global * self.space.dofmap.index_map_bs
+
+
+def discretise(domain: Domain, config: ModelConfig) -> Discretisation:
+    degree = config.discretisation.degree
+    msh = domain.mesh
+    space = fem.functionspace(msh, ("Lagrange", degree, (len(FIELDS),)))
+    scalar_space, _ = space.sub(0).collapse()
+    component_dofs = [space.sub(i).collapse()[1] for i in range(len(FIELDS))]
+    tissue = _tissue(domain, scalar_space, config)
+    return Discretisation(domain, space, scalar_space, [np.asarray(d) for d in component_dofs], tissue)
+
+
+def _tissue(domain: Domain, scalar_space, config: ModelConfig) -> Tissue:
+    msh = domain.mesh
+    cell_space = fem.functionspace(msh, ("DG", 0))
+    white_matter = fem.Function(cell_space, name="white_matter")
+    white_matter.x.array[domain.cell_tags.find(WHITE_MATTER)] = 1.0
+    white_matter.x.scatter_forward()
+
+    density = fem.Function(scalar_space, name="follicle_density")
+    density.interpolate(lambda x: follicle_density(x, config.follicles.patches))
+    density.x.scatter_forward()
+
+    if config.discretisation.mass_lumping:
+        dx_reaction = ufl.Measure("dx", domain=msh, subdomain_data=domain.cell_tags,
+                                  metadata={"quadrature_rule": "vertex", "quadrature_degree": 1})
+    else:
+        dx_reaction = ufl.Measure("dx", domain=msh, subdomain_data=domain.cell_tags)
+    dx = ufl.Measure("dx", domain=msh, subdomain_data=domain.cell_tags)
+    ds = ufl.Measure("ds", domain=msh, subdomain_data=domain.facet_tags)
+    return Tissue(white_matter=white_matter, follicle_density=density, dx=dx,
+                  dx_reaction=dx_reaction, ds_pial=ds(PIAL))
+
+
+def set_initial_state(state: fem.Function, disc: Discretisation, config: ModelConfig) -> None:
+    lesion = config.lesion
+    centre = disc.domain.lesion_centre(lesion.depth_below_pia, lesion.centre_x)
+    points = disc.scalar_space.tabulate_dof_coordinates().T
+    values = initial_fields(points, centre, lesion)
+    for i, name in enumerate(FIELDS):
+        state.x.array[disc.component_dofs[i]] = values[name]
+    state.x.scatter_forward()
+
+
+def refresh_follicle_density(disc: Discretisation, config: ModelConfig) -> None:
+    disc.tissue.follicle_density.interpolate(lambda x: follicle_density(x, config.follicles.patches))
+    disc.tissue.follicle_density.x.scatter_forward()
