@@ -9,5 +9,5 @@ echo "== tests, serial"
 "$BIN/python" -m pytest -q tests
 echo "== tests, mpirun -n $NP"
 # every rank runs the same tests; rank 0 reports, the others stay quiet unless they fail
-"$BIN/mpirun" -n "$NP" "$BIN/python" -m pytest -q -p no:cacheprovider tests/ -m "not serial" \
+"$BIN/mpirun" -n "$NP" "$BIN/python" -m pytest -q -p no:cacheprovider tests/ \
     --rank-quiet || { for log in "${TMPDIR:-/tmp}"/pytest-rank-*.log; do echo "== $log"; tail -n 60 "$log"; done; exit 1; }

@@ -37,9 +37,10 @@ def discretise(domain: Domain, config: ModelConfig) -> Discretisation:
     msh = domain.mesh
     space = fem.functionspace(msh, ("Lagrange", degree, (len(FIELDS),)))
     scalar_space, _ = space.sub(0).collapse()
-    component_dofs = [space.sub(i).collapse()[1] for i in range(len(FIELDS))]
+    # collapse() maps each scalar dof to its place in the blocked array (returned as a list of arrays)
+    component_dofs = [np.concatenate(space.sub(i).collapse()[1]) for i in range(len(FIELDS))]
     tissue = _tissue(domain, scalar_space, config)
-    return Discretisation(domain, space, scalar_space, [np.asarray(d) for d in component_dofs], tissue)
+    return Discretisation(domain, space, scalar_space, component_dofs, tissue)
 
 
 def _tissue(domain: Domain, scalar_space, config: ModelConfig) -> Tissue:

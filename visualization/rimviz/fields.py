@@ -42,13 +42,20 @@ def read_fields(run_dir: str | Path) -> FieldSeries:
     if not xdmf.is_file():
         raise FileNotFoundError(f"{run_dir} has no {FIELDS_XDMF} (was output.fields false?)")
     root = ET.parse(xdmf).getroot()
-    grids = [g for g in root.iter("Grid") if g.find("Time") is not None]
-    times, paths = [], {}
-    for grid in grids:
-        times.append(float(grid.find("Time").get("Value")))
-        for attribute in grid.findall("Attribute"):
-            item = attribute.find("DataItem")
-            paths.setdefault(attribute.get("Name"), []).append(item.text.strip().split(":", 1)[1])
+    times: dict[str, list[float]] = {}
+    paths: dict[str, list[str]] = {}
+    for collection in root.iter("Grid"):
+        if collection.get("CollectionType") != "Temporal":
+            continue
+        name = collection.get("Name")
+        for grid in collection.findall("Grid"):
+            times.setdefault(name, []).append(float(grid.find("Time").get("Value")))
+            item = grid.find("Attribute/DataItem")
+            paths.setdefault(name, []).append(item.text.strip().split(":", 1)[1])
+    if not times:
+        raise ValueError(f"{xdmf} holds no time series")
+    first = next(iter(times.values()))
+    count = min(len(t) for t in times.values())  # a run stopped mid-output may lack the last field
     h5_path = xdmf.with_suffix(".h5")
     mesh_grid = next(g for g in root.iter("Grid") if g.find("Topology") is not None)
     topology = mesh_grid.find("Topology")
@@ -58,4 +65,5 @@ def read_fields(run_dir: str | Path) -> FieldSeries:
     if points.shape[1] == 2:
         points = np.column_stack([points, np.zeros(len(points))])
     cell_type = topology.get("TopologyType").lower()
-    return FieldSeries(points, cells, cell_type, np.array(times), paths, h5_path)
+    return FieldSeries(points, cells, cell_type, np.array(first[:count]),
+                       {name: p[:count] for name, p in paths.items()}, h5_path)
