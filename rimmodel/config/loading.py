@@ -11,7 +11,7 @@ from typing import Any
 
 import tomli_w
 
-from rimmodel.config.parameters import ModelConfig
+from rimmodel.config.parameters import ModelConfig, default_petsc_options
 from rimmodel.config.spec import ConfigError, Spec, check_number
 
 
@@ -105,7 +105,7 @@ def _petsc_options(key: str, value: Any) -> dict:
         if not isinstance(option, (str, int, float, bool)):
             raise ConfigError(f"{key}.{name}: PETSc option values must be strings, numbers or "
                               f"booleans, got {option!r}")
-    return dict(value)
+    return default_petsc_options() | value  # a user option adds to or replaces a default
 
 
 def check_consistency(config: ModelConfig) -> None:
