@@ -1,4 +1,4 @@
-"""Command line: ``rimmodel run | demo | config | equations``."""
+"""Command line: ``rimmodel run | demo | config | equations | parameters``."""
 
 from __future__ import annotations
 
@@ -43,8 +43,11 @@ def _parser() -> argparse.ArgumentParser:
     show.set_defaults(handler=_show_config)
 
     equations = commands.add_parser("equations", help="print the model equations")
-    equations.set_defaults(handler=lambda args: print(__import__("rimmodel.physics.equations",
-                                                                 fromlist=["EQUATIONS"]).EQUATIONS) or 0)
+    equations.set_defaults(handler=_equations)
+
+    table = commands.add_parser("parameters", help="print the parameter table (Markdown)")
+    table.add_argument("--update", type=Path, metavar="DOC", help="rewrite the table inside DOC in place")
+    table.set_defaults(handler=_parameters)
     return parser
 
 
@@ -71,6 +74,23 @@ def _demo(args) -> int:
     from rimmodel.demo import run_demo
 
     run_demo(args.out, args.years, tuple(args.overrides))
+    return 0
+
+
+def _equations(args) -> int:
+    from rimmodel.physics.equations import EQUATIONS
+
+    print(EQUATIONS)
+    return 0
+
+
+def _parameters(args) -> int:
+    from rimmodel.config.table import parameter_table, with_table
+
+    if args.update:
+        args.update.write_text(with_table(args.update.read_text()))
+    else:
+        print(parameter_table())
     return 0
 
 

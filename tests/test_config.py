@@ -93,3 +93,12 @@ def test_occupancy_schedule_is_piecewise_constant_and_untreated_before_start():
     assert [course.cns(t) for t in (0.0, 1.99, 2.0, 4.9, 5.0, 9.0)] == [0.0, 0.0, 0.8, 0.8, 0.0, 0.0]
     assert course.peripheral(3.0) == 0.9
     assert course.breakpoints() == (2.0, 5.0)
+
+
+def test_parameter_table_in_docs_is_current():
+    from pathlib import Path
+
+    from rimmodel.config.table import with_table
+
+    document = (Path(__file__).parent.parent / "docs" / "model.md").read_text()
+    assert with_table(document) == document, "run: rimmodel parameters --update docs/model.md"
