@@ -60,20 +60,14 @@ class Simulation:
         out_dir = Path(out_dir)
         prepare_run_dir(out_dir, overwrite, self.comm)
         config, started = self.config, time.perf_counter()
-        set_initial_state(self.state, self.disc, config)
-        self.stepper.initialise()
-        self.equations.set_time(0.0)
-        record = RunRecord(dimension=self.domain.dim, units=_units(self.domain.dim),
-                           provenance=provenance(self.comm), config_toml=config_to_toml(config),
-                           depth_bin_edges=self.observables.bin_edges)
-        record.provenance.update(global_dofs=self.disc.global_dofs(), cells=self.domain.global_cell_count())
+        self._reset_to_initial_state()
+        record = self._new_record()
         if self.comm.rank == 0:
             (out_dir / CONFIG_FILE).write_text(record.config_toml)
         fields = FieldWriter(out_dir / FIELDS_FILE, self.disc) if config.output.fields else None
         progress = _progress_bar(config, self.comm)
 
         def on_output(t: float) -> None:
-            self.equations.set_time(t)
             record.add_output(t, self.observables.evaluate(), self.observables.depth_profile(),
                               (self.occupancy.cns(t), self.occupancy.peripheral(t)))
             if fields is not None:
@@ -105,6 +99,19 @@ class Simulation:
                 fields.close()
             if progress is not None:
                 progress.close()
+        return record
+
+    def _reset_to_initial_state(self) -> None:
+        set_initial_state(self.state, self.disc, self.config)
+        self.stepper.initialise()
+        self.equations.set_time(0.0)
+
+    def _new_record(self) -> RunRecord:
+        origin = provenance(self.comm) if self.comm.rank == 0 else None
+        record = RunRecord(dimension=self.domain.dim, units=_units(self.domain.dim),
+                           provenance=self.comm.bcast(origin, root=0), config_toml=config_to_toml(self.config),
+                           depth_bin_edges=self.observables.bin_edges)
+        record.provenance.update(global_dofs=self.disc.global_dofs(), cells=self.domain.global_cell_count())
         return record
 
     def _write(self, out_dir: Path, record: RunRecord) -> None:

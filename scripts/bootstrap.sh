@@ -45,8 +45,13 @@ fi
 stamp="$VENV/.rimmodel-install-$(sha256sum pyproject.toml | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
     echo "[bootstrap] installing rimmodel and its dependencies into $VENV (first time: a few minutes)"
-    "$VENV/bin/python" -m pip install --quiet --upgrade pip
-    "$VENV/bin/python" -m pip install --quiet -e ".[all]"
+    log="$VENV/install.log"
+    if ! { "$VENV/bin/python" -m pip install --upgrade pip && "$VENV/bin/python" -m pip install -e ".[all]"; } \
+            > "$log" 2>&1; then
+        tail -n 40 "$log" >&2
+        echo "[bootstrap] installation failed; full log: $log" >&2
+        exit 1
+    fi
     rm -f "$VENV"/.rimmodel-install-*
     touch "$stamp"
 fi

@@ -24,7 +24,7 @@ def git_commit() -> str:
 
 
 def provenance(comm) -> dict:
-    """Collective-free, but call it on every rank and use rank 0's (identical on a shared tree)."""
+    """Call on one rank (it runs git) and broadcast."""
     from rimmodel.fem import PETSc, dolfinx
 
     return {
