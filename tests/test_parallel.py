@@ -33,14 +33,17 @@ def assert_same_observables(serial, parallel, rtol: float = 1e-8) -> None:
 
 
 @pytest.mark.serial
-def test_one_and_two_ranks_agree(tmp_path):
+def test_one_two_and_three_ranks_agree(tmp_path):
     config = tmp_path / "small.toml"
     config.write_text(CONFIG)
-    assert main(["run", str(config), "--out", str(tmp_path / "serial")]) == 0
+    assert main(["run", str(config), "--out", str(tmp_path / "ranks-1")]) == 0
     mpirun = Path(sys.executable).parent / "mpirun"
-    subprocess.run([str(mpirun), "-n", "2", sys.executable, "-m", "rimmodel", "run", str(config),
-                    "--out", str(tmp_path / "parallel")], check=True, timeout=600)
-    serial, parallel = read_run(tmp_path / "serial"), read_run(tmp_path / "parallel")
-    assert (serial.provenance["mpi_size"], parallel.provenance["mpi_size"]) == (1, 2)
-    assert serial.status == parallel.status == "completed"
-    assert_same_observables(serial, parallel)
+    for ranks in (2, 3):  # 3 ranks on 2 cores: oversubscribed, slower, still exact
+        subprocess.run([str(mpirun), "-n", str(ranks), sys.executable, "-m", "rimmodel", "run", str(config),
+                        "--out", str(tmp_path / f"ranks-{ranks}")], check=True, timeout=600)
+    serial = read_run(tmp_path / "ranks-1")
+    assert serial.status == "completed" and serial.provenance["mpi_size"] == 1
+    for ranks in (2, 3):
+        parallel = read_run(tmp_path / f"ranks-{ranks}")
+        assert parallel.status == "completed" and parallel.provenance["mpi_size"] == ranks
+        assert_same_observables(serial, parallel)

@@ -39,11 +39,11 @@ def discretise(domain: Domain, config: ModelConfig) -> Discretisation:
     scalar_space, _ = space.sub(0).collapse()
     # collapse() maps each scalar dof to its place in the blocked array (returned as a list of arrays)
     component_dofs = [np.concatenate(space.sub(i).collapse()[1]) for i in range(len(FIELDS))]
-    tissue = _tissue(domain, scalar_space, config)
+    tissue = build_tissue(domain, scalar_space, config)
     return Discretisation(domain, space, scalar_space, component_dofs, tissue)
 
 
-def _tissue(domain: Domain, scalar_space, config: ModelConfig) -> Tissue:
+def build_tissue(domain: Domain, scalar_space, config: ModelConfig) -> Tissue:
     msh = domain.mesh
     cell_space = fem.functionspace(msh, ("DG", 0))
     white_matter = fem.Function(cell_space, name="white_matter")

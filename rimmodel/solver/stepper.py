@@ -33,7 +33,9 @@ class BDFStepper:
     """Advances ``state`` from t to t + dt; history is kept for BDF2."""
 
     def __init__(self, equations: RimEquations, tissue: Tissue, space, scheme: str,
-                 petsc_options: dict, negativity_tolerance: float):
+                 petsc_options: dict, negativity_tolerance: float, forcing=None):
+        """``forcing(test)``, if given, returns a form added to the right-hand side
+        (manufactured-solution sources in verification; None for the disease model)."""
         self.equations = equations
         self.order = 2 if scheme == "bdf2" else 1
         self.negativity_tolerance = negativity_tolerance
@@ -48,6 +50,8 @@ class BDFStepper:
         du_dt = (a0 * self.state + a1 * self.previous + a2 * self.before_previous) / self.dt
         test = ufl.TestFunction(space)
         residual = equations.mass(du_dt, test, tissue) + equations.spatial_residual(self.state, test, tissue)
+        if forcing is not None:
+            residual -= forcing(test)
         self.problem = dolfinx.fem.petsc.NonlinearProblem(
             residual, self.state, petsc_options_prefix=f"rimmodel_{next(_problem_ids)}_",
             petsc_options=dict(petsc_options))

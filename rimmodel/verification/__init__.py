@@ -1,0 +1,1 @@
+"""Verification: manufactured solutions, analytical limits, conservation."""
