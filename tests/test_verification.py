@@ -52,3 +52,18 @@ def test_chemotaxis_conserves_microglia_and_keeps_them_nonnegative(comm):
     assert result.centroid_shift > 0.05          # the cells really moved up the gradient
     assert result.relative_drift < 1e-10
     assert result.minimum >= -1e-12
+
+
+def test_chemotactic_instability_threshold_and_wavelength(comm):
+    """Below chi_c perturbations of the activated plaque decay; above, bands grow at the predicted spacing."""
+    from rimmodel.config import load_config
+    from rimmodel.verification.chemotactic_instability import (Subsystem, critical_sensitivity,
+                                                               fastest_wavelength, pattern_run)
+
+    system = Subsystem.from_config(load_config(None, ("follicles.pial_flux=0.0",)))
+    chi_c = critical_sensitivity(system)
+    assert load_config().microglia.chemotactic_sensitivity < chi_c  # defaults: homogeneous plaques
+    below, above = pattern_run(comm, 0.8 * chi_c), pattern_run(comm, 2.0 * chi_c)
+    assert below.final_amplitude < below.initial_amplitude / 2
+    assert above.final_amplitude > 10 * above.initial_amplitude
+    assert above.wavelength == pytest.approx(fastest_wavelength(system, 2.0 * chi_c), rel=0.15)

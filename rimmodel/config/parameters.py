@@ -206,7 +206,7 @@ def default_petsc_options() -> dict:
         "snes_linesearch_type": "basic",
         "snes_rtol": 1e-10,
         "snes_atol": 1e-11,
-        "snes_stol": 0.0,
+        "snes_stol": 1e-10,  # converged once Newton updates stall at round-off
         "snes_max_it": 25,
         "ksp_type": "preonly",
         "pc_type": "lu",
