@@ -1,4 +1,4 @@
-"""Command line: ``rimmodel run | demo | config | equations | parameters``."""
+"""Command line: ``rimmodel run | demo | config | equations | parameters | verify``."""
 
 from __future__ import annotations
 
@@ -45,6 +45,10 @@ def _parser() -> argparse.ArgumentParser:
     equations = commands.add_parser("equations", help="print the model equations")
     equations.set_defaults(handler=_equations)
 
+    verify = commands.add_parser("verify", help="run the verification cases, write a Markdown report")
+    verify.add_argument("--out", type=Path, default=Path("docs/verification.md"))
+    verify.set_defaults(handler=_verify)
+
     table = commands.add_parser("parameters", help="print the parameter table (Markdown)")
     table.add_argument("--update", type=Path, metavar="DOC", help="rewrite the table inside DOC in place")
     table.set_defaults(handler=_parameters)
@@ -81,6 +85,14 @@ def _equations(args) -> int:
     from rimmodel.physics.equations import EQUATIONS
 
     print(EQUATIONS)
+    return 0
+
+
+def _verify(args) -> int:
+    from rimmodel.verification.report import write_report
+
+    write_report(args.out)
+    print(f"rimmodel: verification report -> {args.out}")
     return 0
 
 
