@@ -1,4 +1,4 @@
-"""Command line: ``rimmodel run | demo | config | equations | parameters | verify``."""
+"""Command line: ``rimmodel run | demo | config | equations | parameters | verify | validate``."""
 
 from __future__ import annotations
 
@@ -49,6 +49,10 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--out", type=Path, default=Path("docs/verification.md"))
     verify.set_defaults(handler=_verify)
 
+    validate = commands.add_parser("validate", help="run the validation cases, write a report with figures")
+    validate.add_argument("--out", type=Path, default=Path("docs/validation.md"))
+    validate.set_defaults(handler=_validate)
+
     table = commands.add_parser("parameters", help="print the parameter table (Markdown)")
     table.add_argument("--update", type=Path, metavar="DOC", help="rewrite the table inside DOC in place")
     table.set_defaults(handler=_parameters)
@@ -93,6 +97,14 @@ def _verify(args) -> int:
 
     write_report(args.out)
     print(f"rimmodel: verification report -> {args.out}")
+    return 0
+
+
+def _validate(args) -> int:
+    from rimmodel.validation.report import write_report
+
+    write_report(args.out)
+    print(f"rimmodel: validation report -> {args.out}")
     return 0
 
 

@@ -34,7 +34,7 @@ class BDFStepper:
 
     def __init__(self, equations: RimEquations, tissue: Tissue, space, scheme: str,
                  petsc_options: dict, negativity_tolerance: float, forcing=None):
-        """``forcing(test)``, if given, returns a form added to the right-hand side
+        """``forcing(test, tissue)``, if given, returns a form added to the right-hand side
         (manufactured-solution sources in verification; None for the disease model)."""
         self.equations = equations
         self.order = 2 if scheme == "bdf2" else 1
@@ -51,7 +51,7 @@ class BDFStepper:
         test = ufl.TestFunction(space)
         residual = equations.mass(du_dt, test, tissue) + equations.spatial_residual(self.state, test, tissue)
         if forcing is not None:
-            residual -= forcing(test)
+            residual -= forcing(test, tissue)
         self.problem = dolfinx.fem.petsc.NonlinearProblem(
             residual, self.state, petsc_options_prefix=f"rimmodel_{next(_problem_ids)}_",
             petsc_options=dict(petsc_options))

@@ -32,6 +32,12 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import brentq
 
+from rimmodel.config import load_config
+from rimmodel.fem import MPI
+from rimmodel.physics.equations import FIELDS
+from rimmodel.verification.fisher_kpp import interval_domain
+from rimmodel.verification.problem import build_stepper, march
+
 
 @dataclass(frozen=True)
 class Subsystem:
@@ -118,33 +124,17 @@ class PatternRun:
 def pattern_run(comm, chi: float, length: float = 20.0, cell_size: float = 0.02, dt: float = 0.02,
                 end: float = 2.0, seed: int = 1) -> PatternRun:
     """1D run from the perturbed activated state, myelin held intact (no demyelination)."""
-    from rimmodel.config import load_config
-    from rimmodel.fem import MPI, fem
-    from rimmodel.physics.equations import FIELDS, RimEquations
-    from rimmodel.physics.treatment import PiecewiseConstantOccupancy
-    from rimmodel.solver.discretisation import build_tissue
-    from rimmodel.solver.stepper import BDFStepper
-    from rimmodel.verification.fisher_kpp import interval_domain
-
     config = load_config(None, (f"microglia.chemotactic_sensitivity={chi}", "follicles.pial_flux=0.0",
                                 "myelin.microglial_damage_rate=0.0", "myelin.follicle_damage_rate=0.0"))
     system = Subsystem.from_config(config)
     m_star, c_star = system.steady_state()
-    domain = interval_domain(comm, length, int(round(length / cell_size)))
-    space = fem.functionspace(domain.mesh, ("Lagrange", 1, (len(FIELDS),)))
-    scalar_space, _ = space.sub(0).collapse()
-    tissue = build_tissue(domain, scalar_space, config)
-    equations = RimEquations(domain.mesh, config, PiecewiseConstantOccupancy.from_parameters(config.btk))
-    stepper = BDFStepper(equations, tissue, space, "bdf2", config.solver.petsc_options, 1e-9)
+    stepper, _ = build_stepper(interval_domain(comm, length, int(round(length / cell_size))), config)
     noise = _cosine_noise(length, seed)
     stepper.state.interpolate(lambda x: _perturbed_state(x, m_star, c_star, noise))
     stepper.initialise()
     initial = _amplitude(comm, stepper.state, m_star)
-    for step in range(int(round(end / dt))):
-        outcome = stepper.try_step(step * dt, dt)
-        if not outcome.accepted:
-            raise RuntimeError(f"pattern run: step {step} rejected: {outcome.reason}")
-        stepper.accept(dt)
+    march(stepper, dt, int(round(end / dt)))
+    scalar_space, _ = stepper.state.function_space.sub(0).collapse()
     x, m = _gather_profile(comm, scalar_space, stepper.state)
     return PatternRun(chi, initial, _amplitude(comm, stepper.state, m_star), _dominant_wavelength(x, m - m_star))
 
@@ -158,8 +148,6 @@ def _cosine_noise(length: float, seed: int, modes: int = 200):
 
 
 def _perturbed_state(x: np.ndarray, m_star: float, c_star: float, noise) -> np.ndarray:
-    from rimmodel.physics.equations import FIELDS
-
     values = np.zeros((len(FIELDS), x.shape[1]))
     values[0] = m_star + 1e-3 * noise(x[0])
     values[1] = c_star
@@ -169,17 +157,12 @@ def _perturbed_state(x: np.ndarray, m_star: float, c_star: float, noise) -> np.n
 
 
 def _amplitude(comm, state, m_star: float) -> float:
-    from rimmodel.fem import MPI
-    from rimmodel.physics.equations import FIELDS
-
     owned = state.function_space.dofmap.index_map.size_local * len(FIELDS)
     return comm.allreduce(float(np.max(np.abs(state.x.array[:owned:len(FIELDS)] - m_star))), op=MPI.MAX)
 
 
 def _gather_profile(comm, scalar_space, state) -> tuple[np.ndarray, np.ndarray]:
     """All nodes on every rank, sorted by x (a 1D profile is small)."""
-    from rimmodel.physics.equations import FIELDS
-
     owned = scalar_space.dofmap.index_map.size_local
     x = scalar_space.tabulate_dof_coordinates()[:owned, 0]
     m = state.x.array[: owned * len(FIELDS): len(FIELDS)]

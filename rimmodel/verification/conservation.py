@@ -13,11 +13,9 @@ import ufl
 
 from rimmodel.config import load_config
 from rimmodel.fem import MPI, fem
-from rimmodel.physics.equations import FIELDS, RimEquations
-from rimmodel.physics.treatment import PiecewiseConstantOccupancy
-from rimmodel.solver.discretisation import build_tissue
-from rimmodel.solver.stepper import BDFStepper
+from rimmodel.physics.equations import FIELDS
 from rimmodel.verification.manufactured import unit_domain
+from rimmodel.verification.problem import build_stepper, march
 
 MICROGLIA, MEDIATOR = FIELDS.index("microglia"), FIELDS.index("mediator")
 NO_REACTIONS = (
@@ -40,16 +38,12 @@ class ConservationResult:
 
 def chemotaxis_conservation(comm=MPI.COMM_WORLD, cells: int = 32, dt: float = 0.05, steps: int = 40):
     config = load_config(None, NO_REACTIONS)
-    domain = unit_domain(comm, 2, cells)
-    space = fem.functionspace(domain.mesh, ("Lagrange", 1, (len(FIELDS),)))
-    scalar_space, _ = space.sub(0).collapse()
-    tissue = build_tissue(domain, scalar_space, config)
-    equations = RimEquations(domain.mesh, config, PiecewiseConstantOccupancy.from_parameters(config.btk))
-    stepper = BDFStepper(equations, tissue, space, "bdf2", config.solver.petsc_options, 1e-9)
+    stepper, tissue = build_stepper(unit_domain(comm, 2, cells), config)
+    space = stepper.state.function_space
     stepper.state.interpolate(_bump_and_gradient)
     stepper.initialise()
     total = fem.form(stepper.state[MICROGLIA] * tissue.dx)
-    moment = fem.form(ufl.SpatialCoordinate(domain.mesh)[0] * stepper.state[MICROGLIA] * tissue.dx)
+    moment = fem.form(ufl.SpatialCoordinate(space.mesh)[0] * stepper.state[MICROGLIA] * tissue.dx)
     owned = space.dofmap.index_map.size_local * space.dofmap.index_map_bs
 
     def measure() -> tuple[float, float]:
@@ -62,12 +56,13 @@ def chemotaxis_conservation(comm=MPI.COMM_WORLD, cells: int = 32, dt: float = 0.
     initial, minimum = measure()
     start = centroid()
     drift = 0.0
-    for step in range(steps):
-        if not stepper.try_step(step * dt, dt).accepted:
-            raise RuntimeError("conservation run: step rejected")
-        stepper.accept(dt)
+
+    def track(t: float) -> None:
+        nonlocal drift, minimum
         value, low = measure()
         drift, minimum = max(drift, abs(value - initial) / initial), min(minimum, low)
+
+    march(stepper, dt, steps, track)
     return ConservationResult(initial, drift, float(minimum), centroid() - start)
 
 

@@ -17,10 +17,8 @@ import numpy as np
 from rimmodel.config import load_config
 from rimmodel.fem import MPI, fem, mesh as dmesh
 from rimmodel.geometry.domain import OUTER, PIAL, WHITE_MATTER, Domain
-from rimmodel.physics.equations import FIELDS, RimEquations
-from rimmodel.physics.treatment import PiecewiseConstantOccupancy
-from rimmodel.solver.discretisation import build_tissue
-from rimmodel.solver.stepper import BDFStepper
+from rimmodel.physics.equations import FIELDS
+from rimmodel.verification.problem import build_stepper, march
 
 MICROGLIA = FIELDS.index("microglia")
 
@@ -67,23 +65,17 @@ def front_speed(comm=MPI.COMM_WORLD, cell_size: float = 0.2, dt: float = 0.1, en
     length = theory * end + 20.0
     config = fisher_kpp_config(diffusivity, growth_rate, scheme)
     domain = interval_domain(comm, length, int(round(length / cell_size)))
-    space = fem.functionspace(domain.mesh, ("Lagrange", 1, (len(FIELDS),)))
-    scalar_space, _ = space.sub(0).collapse()
-    tissue = build_tissue(domain, scalar_space, config)
-    equations = RimEquations(domain.mesh, config, PiecewiseConstantOccupancy.from_parameters(config.btk))
-    stepper = BDFStepper(equations, tissue, space, scheme, config.solver.petsc_options, 1e-9)
+    stepper, tissue = build_stepper(domain, config, scheme)
     stepper.state.interpolate(lambda x: _initial_state(x))
     stepper.initialise()
     mass = fem.form(stepper.state[MICROGLIA] * tissue.dx)
     times, positions = [], []
-    steps = int(round(end / dt))
-    for step in range(1, steps + 1):
-        outcome = stepper.try_step((step - 1) * dt, dt)
-        if not outcome.accepted:
-            raise RuntimeError(f"Fisher-KPP step failed: {outcome.reason}")
-        stepper.accept(dt)
-        times.append(step * dt)
+
+    def record(t: float) -> None:
+        times.append(t)
         positions.append(comm.allreduce(fem.assemble_scalar(mass), op=MPI.SUM))
+
+    march(stepper, dt, int(round(end / dt)), record)
     return FrontSpeed(_fit_speed(np.array(times), np.array(positions), diffusivity, growth_rate),
                       theory, cell_size, dt)
 

@@ -20,8 +20,7 @@ from rimmodel.fem import MPI, fem, mesh as dmesh
 from rimmodel.geometry.domain import CORTEX, OUTER, PIAL, WHITE_MATTER, Domain
 from rimmodel.physics.equations import FIELDS, RimEquations
 from rimmodel.physics.treatment import PiecewiseConstantOccupancy
-from rimmodel.solver.discretisation import build_tissue
-from rimmodel.solver.stepper import BDFStepper
+from rimmodel.verification.problem import build_stepper, march
 
 # O(1) rates so that every term matters at unit length and time scales
 PARAMETERS = (
@@ -108,28 +107,20 @@ def solve_manufactured(comm, dim: int, degree: int, cells: int, dt: float, end: 
                                 f"discretisation.mass_lumping={'true' if degree == 1 else 'false'}"))
     domain = unit_domain(comm, dim, cells)
     msh = domain.mesh
-    space = fem.functionspace(msh, ("Lagrange", degree, (len(FIELDS),)))
-    scalar_space, _ = space.sub(0).collapse()
-    tissue = build_tissue(domain, scalar_space, config)
     time = fem.Constant(msh, 0.0)
     equations = _ForcedEquations(msh, config, PiecewiseConstantOccupancy.from_parameters(config.btk), time)
     t_var = ufl.variable(time)
     exact = ufl.as_vector(solution(ufl.SpatialCoordinate(msh), t_var, dim))
     exact_rate = ufl.diff(exact, t_var)
 
-    def forcing(test):
+    def forcing(test, tissue):
         return equations.mass(exact_rate, test, tissue) + equations.spatial_residual(exact, test, tissue)
 
-    stepper = BDFStepper(equations, tissue, space, scheme, config.solver.petsc_options, 1.0, forcing)
+    stepper, _ = build_stepper(domain, config, scheme, equations, forcing)
+    space = stepper.state.function_space
     stepper.state.interpolate(fem.Expression(exact, space.element.interpolation_points))
     stepper.initialise()
-    t = 0.0
-    for _ in range(int(round(end / dt))):
-        outcome = stepper.try_step(t, dt)
-        if not outcome.accepted:
-            raise RuntimeError(f"manufactured solve failed at t={t}: {outcome.reason}")
-        stepper.accept(dt)
-        t += dt
+    t = march(stepper, dt, int(round(end / dt)))
     equations.set_time(t)
     return _errors(stepper.state, exact, degree, space)
 

@@ -16,6 +16,7 @@ import numpy as np
 from rimmodel.config import load_config
 from rimmodel.fem import MPI
 from rimmodel.physics.equations import FIELDS
+from rimmodel.simulation import Simulation
 
 FOLLICLE = FIELDS.index("follicle_factor")
 
@@ -29,8 +30,6 @@ class PialProfile:
 
 def steady_pial_profile(out_dir: Path, flux: float = 400.0, diffusivity: float = 1.2e3,
                         decay: float = 1.2e3, overrides: tuple[str, ...] = ()) -> PialProfile:
-    from rimmodel.simulation import Simulation
-
     config = load_config(None, (
         "follicles.patches=[{centre=[4.0, 7.0], width=1000.0, density=1.0}]",  # uniform along the pia
         f"follicles.pial_flux={flux}", f"follicles.diffusivity={diffusivity}", f"follicles.decay_rate={decay}",

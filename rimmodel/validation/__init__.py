@@ -1,0 +1,1 @@
+"""Validation: what the default model says about imaging and pathology observations."""

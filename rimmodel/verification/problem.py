@@ -1,0 +1,36 @@
+"""Set up and march the model's equations on a verification domain (no run directory, no outputs)."""
+
+from __future__ import annotations
+
+from rimmodel.fem import fem
+from rimmodel.geometry.domain import Domain
+from rimmodel.physics.equations import FIELDS, RimEquations, Tissue
+from rimmodel.physics.treatment import PiecewiseConstantOccupancy
+from rimmodel.solver.discretisation import build_tissue
+from rimmodel.solver.stepper import BDFStepper
+
+
+def build_stepper(domain: Domain, config, scheme: str = "bdf2", equations: RimEquations | None = None,
+                  forcing=None) -> tuple[BDFStepper, Tissue]:
+    degree = config.discretisation.degree
+    space = fem.functionspace(domain.mesh, ("Lagrange", degree, (len(FIELDS),)))
+    scalar_space, _ = space.sub(0).collapse()
+    tissue = build_tissue(domain, scalar_space, config)
+    if equations is None:
+        equations = RimEquations(domain.mesh, config, PiecewiseConstantOccupancy.from_parameters(config.btk))
+    stepper = BDFStepper(equations, tissue, space, scheme, config.solver.petsc_options, 1e-9, forcing)
+    return stepper, tissue
+
+
+def march(stepper: BDFStepper, dt: float, steps: int, after_step=None) -> float:
+    """Fixed steps from t = 0 (verification wants no adaptivity); returns the final time."""
+    t = 0.0
+    for _ in range(steps):
+        outcome = stepper.try_step(t, dt)
+        if not outcome.accepted:
+            raise RuntimeError(f"verification step from t = {t:g} rejected: {outcome.reason}")
+        stepper.accept(dt)
+        t += dt
+        if after_step is not None:
+            after_step(t)
+    return t
