@@ -82,8 +82,9 @@ class Simulation:
 
         try:
             on_output(0.0)
+            outputs = stop_times(config.time.end, config.time.output_interval)
             stops = stop_times(config.time.end, config.time.output_interval, self.occupancy.breakpoints())
-            integrate(self.stepper, config.time.end, config.time.dt, config.time.dt_min, stops,
+            integrate(self.stepper, config.time.end, config.time.dt, config.time.dt_min, stops, set(outputs),
                       on_step, on_output)
             record.status = "completed"
         except SolverFailure as failure:

@@ -90,7 +90,8 @@ def test_occupancy_schedule_is_piecewise_constant_and_untreated_before_start():
     config = load_config(None, ["btk.schedule=[{start=2.0, cns=0.8, peripheral=0.9}, "
                                 "{start=5.0, cns=0.0, peripheral=0.0}]"])
     course = PiecewiseConstantOccupancy.from_parameters(config.btk)
-    assert [course.cns(t) for t in (0.0, 1.99, 2.0, 4.9, 5.0, 9.0)] == [0.0, 0.0, 0.8, 0.8, 0.0, 0.0]
+    assert [course.cns(t) for t in (0.0, 1.99, 2.0, 2.01, 4.9, 5.0, 5.01, 9.0)] == [0.0, 0.0, 0.0, 0.8, 0.8, 0.8,
+                                                                                    0.0, 0.0]
     assert course.peripheral(3.0) == 0.9
     assert course.breakpoints() == (2.0, 5.0)
 

@@ -71,3 +71,10 @@ def test_provenance_and_solver_statistics_are_recorded(shared_dir, comm):
     with h5py.File(shared_dir / "run" / "observables.h5") as h5:
         assert h5["observables/lesion_equivalent_radius"].attrs["units"] == "mm"
         assert h5["profiles/myelin_loss"].shape == (run.time.size, 10)
+
+
+def test_a_treatment_schedule_switches_exactly_at_its_start(shared_dir):
+    schedule = "btk.schedule=[{start=0.75, cns=0.8, peripheral=0.9}]"
+    record = Simulation(load_config(None, (*SHORT, "output.fields=false", schedule))).run(shared_dir / "sched")
+    assert record.btk["cns"] == [0.0, 0.0, 0.8, 0.8, 0.8]   # outputs at 0, 0.5, 1.0, 1.5, 2.0
+    assert 0.75 in [step["time"] for step in record.steps if step["accepted"]]

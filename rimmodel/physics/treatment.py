@@ -23,7 +23,12 @@ class OccupancyCourse(Protocol):
 
 @dataclass(frozen=True)
 class PiecewiseConstantOccupancy:
-    """Occupancy levels holding from each start time until the next (right-continuous)."""
+    """Occupancy levels holding on (start, next start].
+
+    Left-continuous on purpose: the implicit stepper evaluates occupancy at the end
+    of each step, and the stepper lands on every start time, so the step ending at a
+    start time still sees the old level and the next step the new one.
+    """
 
     starts: tuple[float, ...]
     cns_levels: tuple[float, ...]
@@ -41,7 +46,7 @@ class PiecewiseConstantOccupancy:
                    tuple(s.peripheral for s in steps))
 
     def _index(self, t: float) -> int:
-        return max(bisect.bisect_right(self.starts, t) - 1, 0)
+        return max(bisect.bisect_left(self.starts, t) - 1, 0)
 
     def cns(self, t: float) -> float:
         return self.cns_levels[self._index(t)]

@@ -42,9 +42,9 @@ def stop_times(t_end: float, output_interval: float, extra: Iterable[float] = ()
 
 
 def integrate(stepper: BDFStepper, t_end: float, dt_target: float, dt_min: float,
-              stops: list[float], on_step: Callable[[StepRecord], None],
-              on_stop: Callable[[float], None]) -> float:
-    """Advance from t = 0 to t_end, calling ``on_stop(t)`` at each stop time."""
+              stops: list[float], outputs: set[float], on_step: Callable[[StepRecord], None],
+              on_output: Callable[[float], None]) -> float:
+    """Advance from t = 0 to t_end, landing on every stop and calling ``on_output(t)`` at outputs."""
     t, dt = 0.0, dt_target
     for stop in stops:
         while stop - t > 1e-12 * max(1.0, stop):
@@ -62,7 +62,8 @@ def integrate(stepper: BDFStepper, t_end: float, dt_target: float, dt_min: float
                                outcome.linear_iterations, wall))
             if not outcome.accepted and dt < dt_min:
                 raise SolverFailure(t, dt, outcome.reason)
-        on_stop(t)
+        if stop in outputs:
+            on_output(t)
     return t
 
 
