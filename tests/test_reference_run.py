@@ -94,3 +94,14 @@ def _worst_damage(simulation, dofs: np.ndarray) -> dict[str, float]:
              "myelin": (1 - values["myelin"]).max(initial=0.0),
              "axons": (1 - values["axons"]).max(initial=0.0)}
     return {name: simulation.comm.allreduce(value, op=MPI.MAX) for name, value in local.items()}
+
+
+def test_the_3d_slab_runs_and_reports_volumes(shared_dir):
+    config = load_config(None, (*QUIET, "geometry.kind=cortical_slab", "geometry.mesh_size=0.25",
+                                "geometry.width=4.0", "geometry.length=1.0", "lesion.centre_x=2.0",
+                                "time.end=0.2", "time.output_interval=0.1", "follicles.patches=[]"))
+    record = Simulation(config).run(shared_dir / "slab")
+    assert record.dimension == 3 and record.units["lesion_size"] == "mm^3"
+    volume, radius = record.series["lesion_size"][-1], record.series["lesion_equivalent_radius"][-1]
+    assert radius == pytest.approx((3 * volume / (4 * np.pi)) ** (1 / 3))
+    assert volume > 0

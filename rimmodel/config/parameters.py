@@ -19,7 +19,8 @@ DAYS_PER_YEAR = 365.25
 class GeometryParameters:
     """Built-in 2D cortical section: a cortical ribbon over white matter."""
 
-    kind: str = param("cortical_section", "-", "Geometry generator", choices=("cortical_section",))
+    kind: str = param("cortical_section", "-", "Geometry generator: 2D section or its 3D extrusion",
+                      choices=("cortical_section", "cortical_slab"))
     width: float = param(8.0, "mm", "Width of the section along the pial surface", low=1.0, high=200.0)
     white_matter_depth: float = param(4.5, "mm", "Thickness of the white matter below the cortex",
                                       low=0.5, high=100.0)
@@ -27,7 +28,8 @@ class GeometryParameters:
         2.5, "mm", "Thickness of the cortical ribbon (pial surface on top)",
         source="Fischl & Dale 2000, PNAS 97:11050 (mean human cortical thickness ~2.5 mm)",
         low=0.5, high=6.0)
-    mesh_size: float = param(0.16, "mm", "Target edge length of the triangles", low=0.005, high=5.0)
+    length: float = param(4.0, "mm", "Extent along z of the 3D slab (cortical_slab only)", low=0.1, high=200.0)
+    mesh_size: float = param(0.16, "mm", "Target cell size", low=0.005, high=5.0)
 
 
 @dataclass

@@ -1,8 +1,9 @@
-"""Built-in 2D cortical section: white matter under a cortical ribbon, pia on top.
+"""Built-in cortical section (2D) and slab (3D): white matter under a cortical ribbon, pia on top.
 
-Made with ``dolfinx.mesh.create_rectangle`` (distributed from the start, no
-files, no gmsh), then stretched vertically so that a row of mesh edges lies
-exactly on the grey-white junction.
+Made with ``dolfinx.mesh.create_rectangle`` / ``create_box`` (distributed from the
+start, no files, no gmsh), then stretched vertically (y) so that a row of mesh
+edges lies exactly on the grey-white junction. The slab extrudes the section
+``length`` mm along z; the pia is the top face y = height in both.
 """
 
 from __future__ import annotations
@@ -17,18 +18,37 @@ from rimmodel.geometry.domain import CORTEX, OUTER, PIAL, WHITE_MATTER, Domain
 
 
 def cortical_section(params: GeometryParameters, comm=MPI.COMM_WORLD) -> Domain:
-    wm, ctx, width, h = params.white_matter_depth, params.cortex_thickness, params.width, params.mesh_size
-    rows_wm, rows_ctx = max(math.ceil(wm / h), 1), max(math.ceil(ctx / h), 1)
-    rows, cols = rows_wm + rows_ctx, max(math.ceil(width / h), 1)
-    msh = dmesh.create_rectangle(comm, [[0.0, 0.0], [width, float(rows)]], [cols, rows],
+    rows_wm, rows, cols = _rows_and_columns(params)
+    msh = dmesh.create_rectangle(comm, [[0.0, 0.0], [params.width, float(rows)]], [cols, rows],
                                  cell_type=dmesh.CellType.triangle,
                                  diagonal=dmesh.DiagonalType.left_right)
-    _stretch_rows(msh.geometry.x, rows_wm, wm, ctx)
-    height = wm + ctx
-    cell_tags = _tag_cells(msh, junction=wm)
-    facet_tags = _tag_facets(msh, width, height)
-    return Domain(msh, cell_tags, facet_tags, name="cortical_section",
-                  lesion_centre_fn=lambda depth, x: (x, height - depth))
+    height = _finish(msh, params, rows_wm)
+    return Domain(msh, _tag_cells(msh, params.white_matter_depth), _tag_facets(msh, params.width, height),
+                  name="cortical_section", lesion_centre_fn=lambda depth, x: (x, height - depth))
+
+
+def cortical_slab(params: GeometryParameters, comm=MPI.COMM_WORLD) -> Domain:
+    rows_wm, rows, cols = _rows_and_columns(params)
+    layers = max(math.ceil(params.length / params.mesh_size), 1)
+    msh = dmesh.create_box(comm, [[0.0, 0.0, 0.0], [params.width, float(rows), params.length]],
+                           [cols, rows, layers], cell_type=dmesh.CellType.tetrahedron)
+    height = _finish(msh, params, rows_wm)
+    middle = params.length / 2
+    return Domain(msh, _tag_cells(msh, params.white_matter_depth), _tag_facets(msh, params.width, height),
+                  name="cortical_slab", lesion_centre_fn=lambda depth, x: (x, height - depth, middle))
+
+
+def _rows_and_columns(params: GeometryParameters) -> tuple[int, int, int]:
+    h = params.mesh_size
+    rows_wm = max(math.ceil(params.white_matter_depth / h), 1)
+    rows_ctx = max(math.ceil(params.cortex_thickness / h), 1)
+    return rows_wm, rows_wm + rows_ctx, max(math.ceil(params.width / h), 1)
+
+
+def _finish(msh, params: GeometryParameters, rows_wm: int) -> float:
+    """Stretch rows to millimetres; returns the height of the pia."""
+    _stretch_rows(msh.geometry.x, rows_wm, params.white_matter_depth, params.cortex_thickness)
+    return params.white_matter_depth + params.cortex_thickness
 
 
 def _stretch_rows(x: np.ndarray, rows_wm: int, wm: float, ctx: float) -> None:
