@@ -1,4 +1,4 @@
-"""Command line: ``rimmodel run | demo | config | equations | parameters | verify | validate``."""
+"""Command line: ``rimmodel run | demo | config | equations | parameters | verify | validate | render | compare``."""
 
 from __future__ import annotations
 
@@ -56,6 +56,10 @@ def _parser() -> argparse.ArgumentParser:
     table = commands.add_parser("parameters", help="print the parameter table (Markdown)")
     table.add_argument("--update", type=Path, metavar="DOC", help="rewrite the table inside DOC in place")
     table.set_defaults(handler=_parameters)
+
+    from rimviz.cli import register as register_visualisation  # argparse only; needs no FEM stack
+
+    register_visualisation(commands)
     return parser
 
 

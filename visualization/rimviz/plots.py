@@ -7,10 +7,11 @@ from pathlib import Path
 from rimmodel.io.results import read_run
 
 PANELS = (
+    ("lesion_size", "lesion size"),
     ("lesion_equivalent_radius", "lesion equivalent radius (mm)"),
     ("expansion_rate", "expansion rate (mm/yr)"),
     ("rim_thickness", "rim thickness (mm)"),
-    ("axon_loss", "axon loss (integral of 1 - axons)"),
+    ("axon_loss", "axon loss"),
 )
 
 
@@ -26,7 +27,7 @@ def plot_time_series(run_dirs: list[str | Path], labels: list[str], out_png: str
         for run, label in zip(runs, labels):
             unit = run.units.get(name, "")
             ax.plot(run.time, run.observables[name], marker="o", markersize=3, label=label)
-            ax.set_ylabel(title if name != "axon_loss" else f"axon loss ({unit})")
+            ax.set_ylabel(f"{title} ({unit})" if name in ("lesion_size", "axon_loss") else title)
         ax.set_xlabel("time (yr)")
         ax.grid(alpha=0.3)
     axes[0].legend()

@@ -1,0 +1,72 @@
+"""``rimmodel render`` and ``rimmodel compare``: registered on rimmodel's command line.
+
+Only argparse here; pyvista and the renderers are imported when a command runs, so
+the command line starts fast and needs no FEM stack.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+DEFAULT_LAYERS = ["myelin_loss", "microglia", "axon_loss"]
+
+
+def register(commands) -> None:
+    render = commands.add_parser("render", help="PNG snapshots and GIF/MP4 animations of a run")
+    render.add_argument("run", type=Path, help="run directory")
+    _common_options(render, default_out=None)
+    render.set_defaults(handler=_render)
+
+    compare = commands.add_parser("compare", help="runs side by side, synchronised in time, plus plots")
+    compare.add_argument("runs", type=Path, nargs="+", help="run directories (e.g. untreated and BTK)")
+    compare.add_argument("--labels", nargs="+", help="column titles (default: directory names)")
+    _common_options(compare, default_out=Path("comparison"))
+    compare.set_defaults(handler=_compare)
+
+
+def _common_options(parser, default_out) -> None:
+    parser.add_argument("--out", type=Path, default=default_out,
+                        help="output directory (render: RUN/render; compare: ./comparison)")
+    parser.add_argument("--layers", nargs="+", default=DEFAULT_LAYERS,
+                        help="myelin_loss, microglia, axon_loss, myelin, axons, mediator, follicle_factor")
+    parser.add_argument("--times", type=float, nargs="+", help="snapshot times in yr (default: first, middle, last)")
+    parser.add_argument("--time-range", type=float, nargs=2, metavar=("START", "END"), help="animation window, yr")
+    parser.add_argument("--gif", action="store_true", help="write an animated GIF")
+    parser.add_argument("--mp4", action="store_true", help="write an MP4 video")
+    parser.add_argument("--fps", type=float, default=4.0)
+    parser.add_argument("--camera", default="xy", help="xy, iso, xz or yz (3D runs; 2D runs are always xy)")
+    parser.add_argument("--panel-size", type=int, nargs=2, default=(480, 400), metavar=("W", "H"),
+                        help="pixels per panel")
+
+
+def _outputs(args, run_dirs: list[Path], labels, out: Path) -> list[Path]:
+    from rimviz.render import write_animation, write_snapshots
+
+    written = write_snapshots(run_dirs, out, args.layers, args.times, labels, tuple(args.panel_size), args.camera)
+    for wanted, suffix in ((args.gif, ".gif"), (args.mp4, ".mp4")):
+        if wanted:
+            path = out / f"expansion{suffix}"
+            write_animation(run_dirs, path, args.layers, labels, args.time_range, tuple(args.panel_size),
+                            args.camera, args.fps)
+            written.append(path)
+    return written
+
+
+def _render(args) -> int:
+    out = args.out or args.run / "render"
+    for path in _outputs(args, [args.run], None, out):
+        print(path)
+    return 0
+
+
+def _compare(args) -> int:
+    from rimviz.plots import plot_time_series
+
+    labels = args.labels or [path.name for path in args.runs]
+    if len(labels) != len(args.runs):
+        raise SystemExit(f"--labels: got {len(labels)} labels for {len(args.runs)} runs")
+    written = _outputs(args, args.runs, labels, args.out)
+    written.append(plot_time_series(args.runs, labels, args.out / "time_series.png"))
+    for path in written:
+        print(path)
+    return 0
