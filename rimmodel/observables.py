@@ -50,26 +50,24 @@ class Observables:
         lesion = ufl.conditional(ufl.lt(y, self.myelin_threshold), 1.0, 0.0)
         active = ufl.conditional(ufl.gt(m, self.microglia_threshold), 1.0, 0.0)
         rim = active * (1.0 - lesion)
-        compile_ = fem.form
         self.forms = {
-            "lesion_size": compile_(lesion * dxq(WHITE_MATTER)),
-            "rim_size": compile_(rim * dxq(WHITE_MATTER)),
-            "rim_microglia": compile_(rim * m * dxq(WHITE_MATTER)),
-            "myelin_loss": compile_((1 - y) * dx),
-            "axon_loss": compile_((1 - a) * dx),
-            "microglia_total": compile_(m * dx),
-            "cortical_demyelinated_size": compile_(lesion * dxq(CORTEX)),
-            "cortical_active_size": compile_(active * dxq(CORTEX)),
-            "cortical_axon_loss": compile_((1 - a) * dx(CORTEX)),
+            "lesion_size": fem.form(lesion * dxq(WHITE_MATTER)),
+            "rim_size": fem.form(rim * dxq(WHITE_MATTER)),
+            "rim_microglia": fem.form(rim * m * dxq(WHITE_MATTER)),
+            "myelin_loss": fem.form((1 - y) * dx),
+            "axon_loss": fem.form((1 - a) * dx),
+            "microglia_total": fem.form(m * dx),
+            "cortical_demyelinated_size": fem.form(lesion * dxq(CORTEX)),
+            "cortical_active_size": fem.form(active * dxq(CORTEX)),
+            "cortical_axon_loss": fem.form((1 - a) * dx(CORTEX)),
         }
         self.bin_low, self.bin_high = fem.Constant(msh, 0.0), fem.Constant(msh, 0.0)
         in_bin = ufl.conditional(ufl.And(ufl.ge(depth, self.bin_low), ufl.lt(depth, self.bin_high)), 1.0, 0.0)
         self.profile_forms = {
-            "bin_size": compile_(in_bin * dxq(CORTEX)),
-            "myelin_loss": compile_(in_bin * (1 - y) * dxq(CORTEX)),
-            "axon_loss": compile_(in_bin * (1 - a) * dxq(CORTEX)),
+            "bin_size": fem.form(in_bin * dxq(CORTEX)),
+            "myelin_loss": fem.form(in_bin * (1 - y) * dxq(CORTEX)),
+            "axon_loss": fem.form(in_bin * (1 - a) * dxq(CORTEX)),
         }
-
         self.configure(params, cortex_thickness)
 
     def configure(self, params: ObservableParameters, cortex_thickness: float) -> None:
