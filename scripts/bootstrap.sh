@@ -42,6 +42,16 @@ if ! ldconfig -p 2>/dev/null | grep -q 'libEGL.so.1'; then
     fi
 fi
 
+# Headless Chromium checks the HTML reports in the tests.
+if ! command -v chromium >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "[bootstrap] installing chromium (report tests)"
+        apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+    else
+        echo "[bootstrap] warning: no chromium; the HTML report test will be skipped" >&2
+    fi
+fi
+
 stamp="$VENV/.rimmodel-install-$(sha256sum pyproject.toml | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
     echo "[bootstrap] installing rimmodel and its dependencies into $VENV (first time: a few minutes)"

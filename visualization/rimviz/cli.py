@@ -1,4 +1,4 @@
-"""``rimmodel render`` and ``rimmodel compare``: registered on rimmodel's command line.
+"""``rimmodel render``, ``compare`` and ``report``: registered on rimmodel's command line.
 
 Only argparse here; pyvista and the renderers are imported when a command runs, so
 the command line starts fast and needs no FEM stack.
@@ -22,6 +22,12 @@ def register(commands) -> None:
     compare.add_argument("--labels", nargs="+", help="column titles (default: directory names)")
     _common_options(compare, default_out=Path("comparison"))
     compare.set_defaults(handler=_compare)
+
+    report = commands.add_parser("report", help="one self-contained, offline HTML report of one or more runs")
+    report.add_argument("runs", type=Path, nargs="+", help="run directories")
+    report.add_argument("--labels", nargs="+", help="run titles (default: directory names)")
+    report.add_argument("--out", type=Path, default=Path("report.html"))
+    report.set_defaults(handler=_report)
 
 
 def _common_options(parser, default_out) -> None:
@@ -69,4 +75,11 @@ def _compare(args) -> int:
     written.append(plot_time_series(args.runs, labels, args.out / "time_series.png"))
     for path in written:
         print(path)
+    return 0
+
+
+def _report(args) -> int:
+    from rimviz.report import write_report
+
+    print(write_report(args.runs, args.out, args.labels))
     return 0
