@@ -1,4 +1,5 @@
-"""Command line: ``rimmodel run | demo | config | equations | parameters | verify | validate | render | compare``."""
+"""Command line: ``rimmodel run | demo | config | equations | parameters | verify | validate``,
+and (from rimviz) ``render | compare | report``."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.handler(args)
     except ConfigError as error:
         print(f"rimmodel: configuration error: {error}", file=sys.stderr)
+        return 2
+    except (FileNotFoundError, ValueError) as error:  # e.g. not a run directory, unknown layer
+        print(f"rimmodel: {error}", file=sys.stderr)
         return 2
 
 

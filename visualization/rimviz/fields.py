@@ -39,6 +39,8 @@ class FieldSeries:
 
 def read_fields(run_dir: str | Path) -> FieldSeries:
     xdmf = Path(run_dir) / FIELDS_XDMF
+    if not Path(run_dir).is_dir():
+        raise FileNotFoundError(f"no run directory {run_dir}")
     if not xdmf.is_file():
         raise FileNotFoundError(f"{run_dir} has no {FIELDS_XDMF} (was output.fields false?)")
     root = ET.parse(xdmf).getroot()
