@@ -14,7 +14,7 @@ from rimmodel.io.provenance import provenance
 from rimmodel.io.results import CONFIG_FILE, FIELDS_FILE, OBSERVABLES_FILE, RunRecord, write_record
 from rimmodel.observables import SCALAR_UNITS, Observables
 from rimmodel.physics.equations import RimEquations
-from rimmodel.physics.treatment import PiecewiseConstantOccupancy
+from rimmodel.pharmacology import occupancy_course
 from rimmodel.solver.discretisation import discretise, refresh_follicle_density, set_initial_state
 from rimmodel.solver.stepper import BDFStepper
 from rimmodel.solver.time_loop import SolverFailure, StepRecord, integrate, stop_times
@@ -27,7 +27,7 @@ class Simulation:
         self.config, self.comm = config, comm
         self.domain = build_domain(config.geometry, comm)
         self.disc = discretise(self.domain, config)
-        self.occupancy = PiecewiseConstantOccupancy.from_parameters(config.btk)
+        self.occupancy = occupancy_course(config)
         self.equations = RimEquations(self.domain.mesh, config, self.occupancy)
         self.stepper = BDFStepper(self.equations, self.disc.tissue, self.disc.space, config.time.scheme,
                                   config.solver.petsc_options, config.solver.negativity_tolerance)
@@ -44,7 +44,7 @@ class Simulation:
             raise ConfigError(f"reconfigure() keeps the mesh and solver; these differ: "
                               f"{changed or ['time.scheme / solver.petsc_options']}: build a new Simulation")
         self.config = config
-        self.occupancy = PiecewiseConstantOccupancy.from_parameters(config.btk)
+        self.occupancy = occupancy_course(config)
         self.equations.occupancy = self.occupancy
         self.equations.set_parameters(config)
         refresh_follicle_density(self.disc, config)

@@ -126,6 +126,13 @@ def check_consistency(config: ModelConfig) -> None:
     if geometry.mesh_size > min(geometry.cortex_thickness, geometry.white_matter_depth):
         raise ConfigError(f"geometry.mesh_size = {geometry.mesh_size} must not exceed the cortex "
                           f"and white-matter thicknesses")
+    if config.treatment.stop <= config.treatment.start:
+        raise ConfigError(f"treatment.stop = {config.treatment.stop} must be after treatment.start = "
+                          f"{config.treatment.start} yr")
+    if config.treatment.drug != "none" and (config.btk.schedule or config.btk.cns_occupancy
+                                            or config.btk.peripheral_occupancy):
+        raise ConfigError("treatment.drug and [btk] occupancy both set: the drug's course defines "
+                          "occupancy; remove btk.cns_occupancy / peripheral_occupancy / schedule")
     starts = [step.start for step in config.btk.schedule]
     if starts != sorted(starts):
         raise ConfigError(f"btk.schedule: start times must increase, got {starts}")

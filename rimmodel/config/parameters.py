@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from rimmodel.config.spec import param
+from rimmodel.config.treatment import TreatmentParameters
 
 DAYS_PER_YEAR = 365.25
 
@@ -251,6 +252,7 @@ class ModelConfig:
     myelin: MyelinParameters = field(default_factory=MyelinParameters)
     axons: AxonParameters = field(default_factory=AxonParameters)
     btk: BTKParameters = field(default_factory=BTKParameters)
+    treatment: TreatmentParameters = field(default_factory=TreatmentParameters)
     time: TimeParameters = field(default_factory=TimeParameters)
     discretisation: DiscretisationParameters = field(default_factory=DiscretisationParameters)
     solver: SolverParameters = field(default_factory=SolverParameters)
