@@ -1,17 +1,21 @@
-"""Every reference config in experiments/ is valid."""
+"""Every reference config in experiments/ is valid (trial_*.toml are trial configs)."""
 
 from pathlib import Path
 
 import pytest
 
 from rimmodel.config import load_config
+from rimmodel.trial.config import load_trial
 
 EXPERIMENTS = sorted((Path(__file__).parent.parent / "experiments").glob("*.toml"))
 
 
 @pytest.mark.parametrize("path", EXPERIMENTS, ids=lambda p: p.stem)
 def test_reference_config_loads(path):
-    load_config(path)
+    if path.stem.startswith("trial_"):
+        assert load_trial(path).arms
+    else:
+        load_config(path)
 
 
 def test_there_are_reference_configs():

@@ -52,12 +52,13 @@ def apply_override(raw: dict, item: str) -> None:
 
 
 def config_from_dict(raw: dict) -> ModelConfig:
-    config = _build(ModelConfig, raw, prefix="")
+    config = build_section(ModelConfig, raw, prefix="")
     check_consistency(config)
     return config
 
 
-def _build(cls: type, raw: Any, prefix: str):
+def build_section(cls: type, raw: Any, prefix: str):
+    """A validated dataclass from a raw TOML table; errors name ``prefix`` + key."""
     if not isinstance(raw, dict):
         raise ConfigError(f"{prefix or 'config'}: expected a table, got {raw!r}")
     fields = {f.name: f for f in dataclasses.fields(cls)}
@@ -76,14 +77,14 @@ def _build(cls: type, raw: Any, prefix: str):
 
 def _convert(key: str, value: Any, hint: Any, spec: Spec | None):
     if dataclasses.is_dataclass(hint):
-        return _build(hint, value, prefix=f"{key}.")
+        return build_section(hint, value, prefix=f"{key}.")
     origin = typing.get_origin(hint)
     if origin is list:
         (item_type,) = typing.get_args(hint)
         if not isinstance(value, list):
             raise ConfigError(f"{key}: expected a list, got {value!r}")
         if dataclasses.is_dataclass(item_type):
-            return [_build(item_type, item, prefix=f"{key}[{i}].") for i, item in enumerate(value)]
+            return [build_section(item_type, item, prefix=f"{key}[{i}].") for i, item in enumerate(value)]
         return [check_number(f"{key}[{i}]", item, spec, float) for i, item in enumerate(value)]
     if hint is dict:
         return _petsc_options(key, value)
@@ -92,7 +93,9 @@ def _convert(key: str, value: Any, hint: Any, spec: Spec | None):
             raise ConfigError(f"{key}: expected true or false, got {value!r}")
         return value
     if hint is str:
-        if value not in spec.choices:
+        if not isinstance(value, str):
+            raise ConfigError(f"{key}: expected a string, got {value!r}")
+        if spec.choices is not None and value not in spec.choices:
             raise ConfigError(f"{key} = {value!r} is not allowed: {spec.allowed()}")
         return value
     return check_number(key, value, spec, hint)

@@ -1,0 +1,1 @@
+"""Virtual trials: a cohort of lesions under placebo and BTK-inhibitor arms."""

@@ -1,0 +1,26 @@
+"""``rimmodel trial CONFIG.toml``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def register(commands) -> None:
+    trial = commands.add_parser("trial", help="a virtual trial: a lesion cohort under placebo and treatment arms")
+    trial.add_argument("config", type=Path, help="trial TOML (see experiments/trial_*.toml)")
+    trial.add_argument("--out", type=Path, help="output directory (default: runs/<config name>)")
+    trial.set_defaults(handler=_trial)
+
+
+def _trial(args) -> int:
+    from rimmodel.fem import MPI
+    from rimmodel.trial.config import load_trial
+    from rimmodel.trial.report import write_report
+    from rimmodel.trial.runner import run_trial
+
+    trial = load_trial(args.config)  # validated before anything runs
+    out = args.out or Path("runs") / args.config.stem
+    outcomes = run_trial(trial, out, MPI.COMM_WORLD)
+    if MPI.COMM_WORLD.rank == 0:
+        print(f"rimmodel: trial report -> {write_report(out, trial, outcomes)}")
+    return 0
