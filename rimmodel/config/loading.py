@@ -87,6 +87,8 @@ def _convert(key: str, value: Any, hint: Any, spec: Spec | None):
             return [build_section(item_type, item, prefix=f"{key}[{i}].") for i, item in enumerate(value)]
         return [check_number(f"{key}[{i}]", item, spec, float) for i, item in enumerate(value)]
     if hint is dict:
+        if not key.endswith("petsc_options"):
+            raise ConfigError(f"{key}: not a key of this table (see the documented layout)")
         return _petsc_options(key, value)
     if hint is bool:
         if not isinstance(value, bool):
