@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 import numpy as np
 
@@ -32,6 +33,5 @@ def lesion_arm_config(trial: TrialParameters, lesion: dict[str, float], arm: Arm
         section, key = dotted.split(".", 1)
         raw.setdefault(section, {})[key] = value
     if arm is not None:
-        raw["treatment"] = {"drug": arm.drug, "dose_mg": arm.dose_mg, "interval_h": arm.interval_h,
-                            "start": arm.start, "stop": arm.stop, "adherence": arm.adherence}
+        raw["treatment"] = {key: value for key, value in dataclasses.asdict(arm).items() if key != "name"}
     return config_from_dict(raw)

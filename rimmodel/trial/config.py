@@ -9,7 +9,7 @@ from pathlib import Path
 from rimmodel.config import ConfigError
 from rimmodel.config.loading import build_section
 from rimmodel.config.spec import param
-from rimmodel.config.treatment import DRUG_CHOICES
+from rimmodel.config.treatment import TreatmentParameters
 
 
 @dataclass
@@ -24,14 +24,10 @@ class Spread:
 
 
 @dataclass
-class Arm:
+class Arm(TreatmentParameters):
+    """A treatment arm: a named ``[treatment]`` regimen (drug, dose, interval, start, stop, adherence)."""
+
     name: str = param("arm", "-", "Arm label")
-    drug: str = param("tolebrutinib", "-", "Drug-like parameter set", choices=DRUG_CHOICES)
-    dose_mg: float = param(60.0, "mg", "Dose per administration", low=0.0, high=2000.0)
-    interval_h: float = param(24.0, "h", "Dosing interval", low=1.0, high=168.0)
-    start: float = param(0.0, "yr", "Treatment start", low=0.0, high=1e3)
-    stop: float = param(1e3, "yr", "Discontinuation", low=0.0, high=1e3)
-    adherence: float = param(1.0, "1", "Probability that each dose is taken", low=0.0, high=1.0)
 
 
 @dataclass
