@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 NP ?= 2
 
-.PHONY: setup demo test test-serial test-mpi benchmark
+.PHONY: setup demo test benchmark
 
 setup:
 	@scripts/bootstrap.sh
@@ -13,7 +13,8 @@ setup:
 demo: setup
 	$(BIN)/rimmodel demo
 
-test: setup
+test:
+	@scripts/bootstrap.sh --with-browser
 	scripts/run_tests.sh $(NP)
 
 benchmark: setup

@@ -42,8 +42,8 @@ if ! ldconfig -p 2>/dev/null | grep -q 'libEGL.so.1'; then
     fi
 fi
 
-# Headless Chromium checks the HTML reports in the tests.
-if ! command -v chromium >/dev/null 2>&1; then
+# Headless Chromium checks the HTML reports in the tests (only `make test` asks for it).
+if [ "${1:-}" = "--with-browser" ] && ! command -v chromium >/dev/null 2>&1; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
         echo "[bootstrap] installing chromium (report tests)"
         apt-get update -qq && apt-get install -y -qq chromium >/dev/null
