@@ -89,7 +89,8 @@ class MediatorParameters:
         source="[derived] D_free ~1e-6 cm^2/s for a 17-50 kDa protein divided by lambda^2 = 2.6, "
         "Sykova & Nicholson 2008, Physiol Rev 88:1277", low=1e-6, high=1e6)
     decay_rate: float = param(
-        5.0e3, "1/yr", "Clearance/decay rate k_c (half-life ~1.2 h); with D_c, L_c = sqrt(D_c/k_c) = 0.49 mm", low=1e-6, high=1e7)
+        5.0e3, "1/yr", "Clearance/decay rate k_c (half-life ~1.2 h); with D_c, L_c = sqrt(D_c/k_c) = 0.49 mm",
+        low=1e-6, high=1e7)
     debris_production: float = param(
         7.5e4, "1/yr", "Production p_c by activated microglia engulfing myelin (proportional to "
         "m * myelin * myelin content)", low=0.0, high=1e8)

@@ -18,7 +18,7 @@ import ufl
 from rimmodel.config import load_config
 from rimmodel.fem import MPI, fem, mesh as dmesh
 from rimmodel.geometry.domain import CORTEX, OUTER, PIAL, WHITE_MATTER, Domain
-from rimmodel.physics.equations import FIELDS, RimEquations
+from rimmodel.physics.equations import RimEquations
 from rimmodel.physics.treatment import PiecewiseConstantOccupancy
 from rimmodel.verification.problem import build_stepper, march
 
