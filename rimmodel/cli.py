@@ -1,5 +1,5 @@
-"""Command line: ``rimmodel run | demo | trial | config | equations | parameters | verify | validate``,
-and (from rimviz) ``render | compare | report``."""
+"""Command line: ``rimmodel run | demo | trial | study | analyze | config | equations | parameters |
+verify | validate``, and (from rimviz) ``render | compare | report``."""
 
 from __future__ import annotations
 
@@ -61,10 +61,12 @@ def _parser() -> argparse.ArgumentParser:
     table.add_argument("--update", type=Path, metavar="DOC", help="rewrite the table inside DOC in place")
     table.set_defaults(handler=_parameters)
 
+    from rimmodel.study.cli import register as register_study
     from rimmodel.trial.cli import register as register_trial
     from rimviz.cli import register as register_visualisation  # argparse only; needs no FEM stack
 
     register_trial(commands)
+    register_study(commands)
     register_visualisation(commands)
     return parser
 

@@ -43,11 +43,17 @@ def apply_override(raw: dict, item: str) -> None:
         value = tomllib.loads(f"value = {text.strip()}")["value"]
     except tomllib.TOMLDecodeError:
         value = text.strip()  # bare words such as bdf1 are strings
+    set_dotted(raw, dotted.strip(), value, context=f"--set {item!r}")
+
+
+def set_dotted(raw: dict, dotted: str, value: Any, context: str = "") -> None:
+    """Set ``raw[section][key] = value`` from ``section.key``."""
+    keys = dotted.split(".")
     node = raw
     for key in keys[:-1]:
         node = node.setdefault(key, {})
         if not isinstance(node, dict):
-            raise ConfigError(f"--set {item!r}: {key} is not a section")
+            raise ConfigError(f"{context or dotted}: {key} is not a section")
     node[keys[-1]] = value
 
 
@@ -76,6 +82,8 @@ def build_section(cls: type, raw: Any, prefix: str):
 
 
 def _convert(key: str, value: Any, hint: Any, spec: Spec | None):
+    if hint is object:  # any TOML value, checked later against the key it stands for
+        return value
     if dataclasses.is_dataclass(hint):
         return build_section(hint, value, prefix=f"{key}.")
     origin = typing.get_origin(hint)
@@ -85,6 +93,10 @@ def _convert(key: str, value: Any, hint: Any, spec: Spec | None):
             raise ConfigError(f"{key}: expected a list, got {value!r}")
         if dataclasses.is_dataclass(item_type):
             return [build_section(item_type, item, prefix=f"{key}[{i}].") for i, item in enumerate(value)]
+        if item_type is object:  # checked later against the key it stands for
+            return list(value)
+        if item_type is str:
+            return [_convert(f"{key}[{i}]", item, str, spec) for i, item in enumerate(value)]
         return [check_number(f"{key}[{i}]", item, spec, float) for i, item in enumerate(value)]
     if hint is dict:
         if not key.endswith("petsc_options"):

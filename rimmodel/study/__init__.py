@@ -1,0 +1,1 @@
+"""Parameter studies: sampled ensembles run by MPI groups, resumable, with sensitivity analysis."""

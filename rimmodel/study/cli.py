@@ -1,0 +1,58 @@
+"""``rimmodel study STUDY.toml`` and ``rimmodel analyze STUDY_DIR``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def register(commands) -> None:
+    from rimmodel.study.analysis import STATISTICS
+
+    study = commands.add_parser("study", help="a sampled parameter study (MPI groups, resumable)")
+    study.add_argument("study", type=Path, help="study TOML (see experiments/studies/)")
+    study.add_argument("--out", type=Path, help="study directory (default: runs/<study name>); "
+                       "rerun with the same --out to continue a stopped study")
+    study.add_argument("--ranks-per-run", type=int, help="override study.ranks_per_run (an execution "
+                       "setting: a study may continue with a different value)")
+    study.add_argument("--quiet", action="store_true", help="no progress lines")
+    study.set_defaults(handler=_study)
+
+    analyze = commands.add_parser("analyze", help="Sobol' / Morris / delta indices of a finished study, with plots")
+    analyze.add_argument("study_dir", type=Path)
+    analyze.add_argument("--observable", help="observable to analyse (default: the first kept)")
+    analyze.add_argument("--statistic", default="final", choices=list(STATISTICS),
+                         help="; ".join(f"{k}: {v}" for k, v in STATISTICS.items()))
+    analyze.add_argument("--seed", type=int, default=0, help="seed of the bootstrap confidence intervals")
+    analyze.set_defaults(handler=_analyze)
+
+
+def _study(args) -> int:
+    from rimmodel.fem import MPI
+    from rimmodel.study.results import read_results
+    from rimmodel.study.runner import run_study
+    from rimmodel.study.spec import load_study
+
+    spec = load_study(args.study)  # validated before anything runs
+    if args.ranks_per_run is not None:
+        spec.parameters.ranks_per_run = args.ranks_per_run
+    out = args.out or Path("runs") / args.study.stem
+    results_file = run_study(spec, out, MPI.COMM_WORLD, progress=not args.quiet)
+    if MPI.COMM_WORLD.rank == 0:
+        results = read_results(out)
+        counts = {s: int((results.status == s).sum()) for s in ("completed", "failed", "pending")}
+        print(f"rimmodel: study -> {results_file} ({counts['completed']} completed, {counts['failed']} failed, "
+              f"{counts['pending']} pending)")
+    return 0
+
+
+def _analyze(args) -> int:
+    from rimmodel.study.analysis import analyze
+
+    found = analyze(args.study_dir, args.observable, args.statistic, args.seed)
+    indices = found["indices"]
+    print(f"{found['observable']} ({found['statistic']}); {found['failed']} failed samples")
+    print("  ".join(["parameter".ljust(36), *(k.rjust(12) for k in indices)]))
+    for j, name in enumerate(found["names"]):
+        print("  ".join([name.ljust(36), *(f"{indices[k][j]:12.4g}" for k in indices)]))
+    print(f"rimmodel: {found['table']}, {found['figure']}")
+    return 0
