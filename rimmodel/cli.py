@@ -27,9 +27,11 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rimmodel", description=__doc__)
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    run = commands.add_parser("run", help="run one configuration")
-    run.add_argument("config", type=Path, help="TOML config (see experiments/)")
+    run = commands.add_parser("run", help="run one configuration, or continue a stopped run (--resume)")
+    run.add_argument("config", type=Path, nargs="?", help="TOML config (see experiments/)")
     run.add_argument("--out", type=Path, help="run directory (default: runs/<config name>)")
+    run.add_argument("--resume", type=Path, metavar="RUN_DIR",
+                     help="continue RUN_DIR from its last checkpoint with its own config.toml")
     run.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
                      help="override a config value, e.g. --set btk.cns_occupancy=0.8 (repeatable)")
     run.add_argument("--overwrite", action="store_true", help="replace an earlier run in --out")
@@ -72,16 +74,24 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args) -> int:
-    from rimmodel.config import load_config
+    from rimmodel.config import ConfigError, load_config
 
-    config = load_config(args.config, args.overrides)  # validated before anything is written
+    if args.resume is not None:
+        if args.config is not None or args.overrides or args.out is not None:
+            raise ConfigError("--resume RUN_DIR continues that run with its own config.toml: "
+                              "give no CONFIG, --set or --out")
+        config, out = load_config(args.resume / "config.toml"), args.resume
+    elif args.config is None:
+        raise ConfigError("rimmodel run: give a CONFIG file, or --resume RUN_DIR")
+    else:
+        config = load_config(args.config, args.overrides)  # validated before anything is written
+        out = args.out or Path("runs") / args.config.stem
     from rimmodel.simulation import Simulation
     from rimmodel.solver.time_loop import SolverFailure
 
-    out = args.out or Path("runs") / args.config.stem
     simulation = Simulation(config)
     try:
-        simulation.run(out, overwrite=args.overwrite)
+        simulation.run(out, overwrite=args.overwrite, resume=args.resume is not None)
     except SolverFailure as failure:
         print(f"rimmodel: run failed: {failure}; outputs up to then are in {out}", file=sys.stderr)
         return 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 import time
 from pathlib import Path
 
@@ -9,9 +11,10 @@ from rimmodel.config import ConfigError, ModelConfig, config_to_toml
 from rimmodel.fem import MPI
 from rimmodel.geometry import build_domain
 from rimmodel.geometry.depth import depth_below_pia
+from rimmodel.io.checkpoint import CHECKPOINT_DIR, Checkpoint, read_checkpoint, write_checkpoint
 from rimmodel.io.fields import FieldWriter
 from rimmodel.io.provenance import provenance
-from rimmodel.io.results import CONFIG_FILE, FIELDS_FILE, OBSERVABLES_FILE, RunRecord, write_record
+from rimmodel.io.results import CONFIG_FILE, FIELDS_FILE, OBSERVABLES_FILE, STATUS_FILE, RunRecord, write_record
 from rimmodel.observables import SCALAR_UNITS, Observables
 from rimmodel.physics.equations import RimEquations
 from rimmodel.pharmacology import occupancy_course
@@ -55,25 +58,38 @@ class Simulation:
     def state(self):
         return self.stepper.state
 
-    def run(self, out_dir: str | Path, overwrite: bool = False) -> RunRecord:
-        """Integrate from the seeded lesion to time.end, writing ``out_dir``. Collective."""
+    def run(self, out_dir: str | Path, overwrite: bool = False, resume: bool = False) -> RunRecord:
+        """Integrate from the seeded lesion (or, with ``resume``, from the run's last checkpoint)
+        to time.end, writing ``out_dir``. Collective."""
         out_dir = Path(out_dir)
-        prepare_run_dir(out_dir, overwrite, self.comm)
-        config, started = self.config, time.perf_counter()
-        self._reset_to_initial_state()
-        record = self._new_record()
+        checkpoint = self._resume_point(out_dir) if resume else None
+        if checkpoint is None:
+            prepare_run_dir(out_dir, overwrite, self.comm)
+            self._reset_to_initial_state()
+            record = self._new_record()
+        else:
+            self.stepper.restore(checkpoint.arrays, checkpoint.previous_dt)
+            record, record.status = checkpoint.record, "running"
+        config, started = self.config, time.perf_counter() - record.provenance.get("wall_time_s", 0.0)
         if self.comm.rank == 0:
             (out_dir / CONFIG_FILE).write_text(record.config_toml)
-        fields = FieldWriter(out_dir / FIELDS_FILE, self.disc) if config.output.fields else None
+        fields = FieldWriter(out_dir / FIELDS_FILE, self.disc, append=checkpoint is not None) \
+            if config.output.fields else None
         progress = _progress_bar(config, self.comm)
+        outputs_written = [checkpoint.number if checkpoint else -1]
 
-        def on_output(t: float) -> None:
+        def on_output(t: float, next_dt: float) -> None:
             record.add_output(t, self.observables.evaluate(), self.observables.depth_profile(),
                               (self.occupancy.cns(t), self.occupancy.peripheral(t)))
             if fields is not None:
                 fields.write(self.state, t)
             record.provenance["wall_time_s"] = time.perf_counter() - started
             self._write(out_dir, record)
+            outputs_written[0] += 1
+            if config.output.checkpoints:
+                arrays, previous_dt = self.stepper.history()
+                write_checkpoint(out_dir, self.comm, Checkpoint(outputs_written[0], t, next_dt, previous_dt,
+                                                                arrays, record))
 
         def on_step(step: StepRecord) -> None:
             record.steps.append(vars(step))
@@ -81,12 +97,15 @@ class Simulation:
                 progress.update(step.dt)
 
         try:
-            on_output(0.0)
+            if checkpoint is None:
+                on_output(0.0, config.time.dt)
             outputs = stop_times(config.time.end, config.time.output_interval)
             stops = stop_times(config.time.end, config.time.output_interval, self.occupancy.breakpoints())
             integrate(self.stepper, config.time.end, config.time.dt, config.time.dt_min, stops, set(outputs),
-                      on_step, on_output)
+                      on_step, on_output, start=checkpoint and (checkpoint.t, checkpoint.next_dt))
             record.status = "completed"
+            if self.comm.rank == 0:  # nothing left to resume: free the space
+                shutil.rmtree(out_dir / CHECKPOINT_DIR, ignore_errors=True)
         except SolverFailure as failure:
             record.status, record.reason = "failed", str(failure)
             raise
@@ -101,6 +120,17 @@ class Simulation:
             if progress is not None:
                 progress.close()
         return record
+
+    def _resume_point(self, out_dir: Path) -> Checkpoint:
+        status = self.comm.bcast(_status(out_dir) if self.comm.rank == 0 else None, root=0)
+        if status == "completed":
+            raise ConfigError(f"--resume: {out_dir} has already completed; nothing to continue")
+        checkpoint = read_checkpoint(out_dir, self.comm)
+        if checkpoint.record.config_toml != config_to_toml(self.config):
+            raise ConfigError(f"--resume: {out_dir} was run with another configuration "
+                              f"({out_dir / CONFIG_FILE}); resume with that one")
+        self.equations.set_time(checkpoint.t)
+        return checkpoint
 
     def _reset_to_initial_state(self) -> None:
         set_initial_state(self.state, self.disc, self.config)
@@ -129,12 +159,20 @@ def prepare_run_dir(out_dir: Path, overwrite: bool, comm) -> None:
                      f"(earlier results are left untouched)")
         else:
             if overwrite and out_dir.exists():
-                for name in (OBSERVABLES_FILE, FIELDS_FILE, "fields.h5", CONFIG_FILE, "status.json"):
+                for name in (OBSERVABLES_FILE, FIELDS_FILE, "fields.h5", CONFIG_FILE, STATUS_FILE):
                     (out_dir / name).unlink(missing_ok=True)
+                shutil.rmtree(out_dir / CHECKPOINT_DIR, ignore_errors=True)
             out_dir.mkdir(parents=True, exist_ok=True)
     error = comm.bcast(error, root=0)
     if error:
         raise ConfigError(error)
+
+
+def _status(run_dir: Path) -> str | None:
+    try:
+        return json.loads((run_dir / STATUS_FILE).read_text()).get("status")
+    except (OSError, json.JSONDecodeError):
+        return None
 
 
 def _units(dim: int) -> dict[str, str]:

@@ -239,6 +239,8 @@ class ObservableParameters:
 class OutputParameters:
     fields: bool = param(True, "-", "Write fields (XDMF/HDF5) at each output time", choices=(True, False))
     progress: bool = param(True, "-", "Show a progress bar (rank 0)", choices=(True, False))
+    checkpoints: bool = param(True, "-", "Write a restart checkpoint at each output time "
+                              "(rimmodel run --resume)", choices=(True, False))
 
 
 @dataclass

@@ -62,6 +62,17 @@ class BDFStepper:
         self.before_previous.x.array[:] = self.state.x.array
         self.previous_dt = None
 
+    def history(self) -> tuple[dict[str, np.ndarray], float | None]:
+        """This rank's BDF history after an accepted step (what a checkpoint must keep)."""
+        arrays = {"previous": self.previous.x.array.copy(), "before_previous": self.before_previous.x.array.copy()}
+        return arrays, self.previous_dt
+
+    def restore(self, arrays: dict, previous_dt: float | None) -> None:
+        self.previous.x.array[:] = arrays["previous"]
+        self.before_previous.x.array[:] = arrays["before_previous"]
+        self.state.x.array[:] = arrays["previous"]
+        self.previous_dt = previous_dt
+
     def try_step(self, t: float, dt: float) -> StepOutcome:
         """Solve for t + dt. On rejection ``state`` is restored to u^n."""
         self._set_coefficients(dt)

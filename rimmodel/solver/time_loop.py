@@ -43,10 +43,14 @@ def stop_times(t_end: float, output_interval: float, extra: Iterable[float] = ()
 
 def integrate(stepper: BDFStepper, t_end: float, dt_target: float, dt_min: float,
               stops: list[float], outputs: set[float], on_step: Callable[[StepRecord], None],
-              on_output: Callable[[float], None]) -> float:
-    """Advance from t = 0 to t_end, landing on every stop and calling ``on_output(t)`` at outputs."""
-    t, dt = 0.0, dt_target
-    for stop in stops:
+              on_output: Callable[[float, float], None], start: tuple[float, float] | None = None) -> float:
+    """Advance to t_end, landing on every stop and calling ``on_output(t, dt)`` at outputs.
+
+    ``dt`` is the step the loop would try next: with ``start = (t, dt)`` from an
+    output, a restarted loop (and stepper state) continues exactly as before.
+    """
+    t, dt = start if start is not None else (0.0, dt_target)
+    for stop in (s for s in stops if s - t > 1e-12 * max(1.0, s)):
         while stop - t > 1e-12 * max(1.0, stop):
             step = _next_step(stop - t, dt, stepper.previous_dt, stepper.order)
             started = time.perf_counter()
@@ -63,7 +67,7 @@ def integrate(stepper: BDFStepper, t_end: float, dt_target: float, dt_min: float
             if not outcome.accepted and dt < dt_min:
                 raise SolverFailure(t, dt, outcome.reason)
         if stop in outputs:
-            on_output(t)
+            on_output(t, dt)
     return t
 
 

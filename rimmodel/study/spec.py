@@ -110,8 +110,9 @@ def load_study(path: str | Path) -> Study:
 
 
 def _base_config(path: Path, settings: StudyParameters, inline: dict) -> dict:
-    """Study defaults (no field files, no progress bars), then ``base``, then ``[model]``."""
-    raw: dict = {"output": {"fields": False, "progress": False}}
+    """Study defaults (no field files, progress bars or checkpoints: a study resumes per sample),
+    then ``base``, then ``[model]``."""
+    raw: dict = {"output": {"fields": False, "progress": False, "checkpoints": False}}
     layers = [inline]
     if settings.base:
         base = (path.parent / settings.base).resolve()
