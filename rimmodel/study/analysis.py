@@ -50,6 +50,9 @@ def sensitivity(results: StudyResults, y: np.ndarray, seed: int = 0) -> dict[str
     sampler = settings["sampler"]
     if sampler in ("saltelli", "morris"):
         _require_all(results, y)
+    if np.nanstd(y) == 0.0:
+        raise ValueError(f"the quantity is the same in every sample ({np.nanmean(y):.6g}): no sensitivity to "
+                         f"apportion (a longer run, a finer mesh or another observable may resolve it)")
     if sampler == "saltelli":
         from SALib.analyze import sobol
 

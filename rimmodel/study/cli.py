@@ -14,6 +14,10 @@ def register(commands) -> None:
                        "rerun with the same --out to continue a stopped study")
     study.add_argument("--ranks-per-run", type=int, help="override study.ranks_per_run (an execution "
                        "setting: a study may continue with a different value)")
+    study.add_argument("--part", metavar="K/N", help="run only samples with index %% N == K (task K of a "
+                       "job array of N); the results file is left to a final run without --part")
+    study.add_argument("--collect", action="store_true", help="run nothing: write the results file from "
+                       "what has finished (unfinished samples are marked pending)")
     study.add_argument("--quiet", action="store_true", help="no progress lines")
     study.set_defaults(handler=_study)
 
@@ -29,20 +33,41 @@ def register(commands) -> None:
 def _study(args) -> int:
     from rimmodel.fem import MPI
     from rimmodel.study.results import read_results
-    from rimmodel.study.runner import run_study
+    from rimmodel.study.runner import collect_study, run_study
     from rimmodel.study.spec import load_study
 
     spec = load_study(args.study)  # validated before anything runs
     if args.ranks_per_run is not None:
         spec.parameters.ranks_per_run = args.ranks_per_run
     out = args.out or Path("runs") / args.study.stem
-    results_file = run_study(spec, out, MPI.COMM_WORLD, progress=not args.quiet)
+    if args.collect:
+        results_file = collect_study(spec, out) if MPI.COMM_WORLD.rank == 0 else None
+    else:
+        part = _part(args.part)
+        results_file = run_study(spec, out, MPI.COMM_WORLD, progress=not args.quiet, part=part,
+                                 collect=args.part is None)
+        if args.part is not None:
+            return 0
     if MPI.COMM_WORLD.rank == 0:
         results = read_results(out)
         counts = {s: int((results.status == s).sum()) for s in ("completed", "failed", "pending")}
         print(f"rimmodel: study -> {results_file} ({counts['completed']} completed, {counts['failed']} failed, "
               f"{counts['pending']} pending)")
     return 0
+
+
+def _part(text: str | None) -> tuple[int, int]:
+    from rimmodel.config import ConfigError
+
+    if text is None:
+        return 0, 1
+    try:
+        k, n = (int(v) for v in text.split("/"))
+    except ValueError:
+        raise ConfigError(f"--part {text!r}: expected K/N, e.g. 3/8") from None
+    if not (n >= 1 and 0 <= k < n):
+        raise ConfigError(f"--part {text!r}: need N >= 1 and 0 <= K < N")
+    return k, n
 
 
 def _analyze(args) -> int:

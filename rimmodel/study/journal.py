@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -30,12 +31,13 @@ class SampleOutcome:
 
 
 class Journal:
-    """The journal one group's leader appends to."""
+    """The journal one group's leader appends to: its own file (host, process, group), so
+    concurrent studies on one directory (a Slurm job array) never write the same file."""
 
     def __init__(self, study_dir: Path, group: int):
         directory = Path(study_dir) / JOURNAL_DIR
         directory.mkdir(parents=True, exist_ok=True)
-        self.path = directory / f"group-{group:05d}.jsonl"
+        self.path = directory / f"{socket.gethostname()}-{os.getpid()}-group-{group:05d}.jsonl"
 
     def append(self, outcome: SampleOutcome) -> None:
         with open(self.path, "a") as stream:
@@ -47,7 +49,7 @@ class Journal:
 def read_outcomes(study_dir: Path) -> dict[int, SampleOutcome]:
     """Every recorded sample, by index (a sample recorded twice keeps its first record)."""
     outcomes: dict[int, SampleOutcome] = {}
-    for path in sorted((Path(study_dir) / JOURNAL_DIR).glob("group-*.jsonl")):
+    for path in sorted((Path(study_dir) / JOURNAL_DIR).glob("*.jsonl")):
         for line in path.read_text().splitlines():
             try:
                 outcome = SampleOutcome(**json.loads(line))

@@ -41,7 +41,7 @@ def write_results(path: Path, study: Study, design: np.ndarray, samples: list[di
             series[name][index, :len(values)] = values
         timing["wall_s"][index], timing["group"][index], timing["ranks"][index] = \
             outcome.wall_s, outcome.group, outcome.ranks
-    scratch = path.with_name(path.name + ".partial")
+    scratch = path.with_name(f"{path.name}.{os.getpid()}.partial")
     with h5py.File(scratch, "w") as h5:
         _write_settings(h5, study)
         group = h5.create_group("parameters")

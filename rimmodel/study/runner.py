@@ -8,6 +8,7 @@ ran what or how often the study was restarted.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import tomli_w
@@ -25,11 +26,17 @@ STUDY_COPY = "study.toml"
 BASE_COPY = "base_config.toml"  # the resolved base model config every sample starts from
 
 
-def run_study(study: Study, study_dir: str | Path, comm=MPI.COMM_WORLD, progress: bool = True) -> Path:
-    """Run (or continue) a study in ``study_dir``; returns the results file. Collective."""
+def run_study(study: Study, study_dir: str | Path, comm=MPI.COMM_WORLD, progress: bool = True,
+              part: tuple[int, int] = (0, 1), collect: bool = True) -> Path:
+    """Run (or continue) a study in ``study_dir``; returns the results file. Collective.
+
+    ``part = (k, n)`` runs only samples with index % n == k (task k of a Slurm job array);
+    ``collect`` writes the results file from every journal at the end.
+    """
     study_dir = Path(study_dir)
     group_comm, group, _ = split_into_groups(comm, study.parameters.ranks_per_run)
     design, samples, pending = _prepare(study, study_dir, comm)
+    pending = [index for index in pending if index % part[1] == part[0]]
     counters = SharedCounters(comm)
     model = MODELS[study.parameters.model](study, group_comm, study_dir, group)
     leader = group_comm.rank == 0
@@ -53,10 +60,19 @@ def run_study(study: Study, study_dir: str | Path, comm=MPI.COMM_WORLD, progress
         counters.free()
         group_comm.Free()
     results = study_dir / RESULTS_FILE
-    if comm.rank == 0:
+    if comm.rank == 0 and collect:
         write_results(results, study, design, samples, read_outcomes(study_dir))
     comm.Barrier()
     return results
+
+
+def collect_study(study: Study, study_dir: str | Path) -> Path:
+    """Write the results file from the journals without running anything (pending stays pending)."""
+    study_dir = Path(study_dir)
+    _claim_directory(study, study_dir)
+    design = unit_design(study)
+    write_results(study_dir / RESULTS_FILE, study, design, sample_values(study, design), read_outcomes(study_dir))
+    return study_dir / RESULTS_FILE
 
 
 def _prepare(study: Study, study_dir: Path, comm):
@@ -88,5 +104,7 @@ def _claim_directory(study: Study, study_dir: Path) -> None:
                                   f"choose another --out (nothing there was changed)")
         return
     study_dir.mkdir(parents=True, exist_ok=True)
-    for path, text in expected.items():
-        path.write_text(text)
+    for path, text in expected.items():  # atomically: array tasks may claim the directory at once
+        scratch = path.with_name(f"{path.name}.{os.getpid()}.partial")
+        scratch.write_text(text)
+        os.replace(scratch, path)
