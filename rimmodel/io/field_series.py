@@ -1,0 +1,106 @@
+"""Read the fields a run wrote (XDMF + HDF5) with h5py alone.
+
+Lives in the results layer, next to ``results.py``, so that anything reading run
+directories (the visualisation package, the synthetic MRI) needs numpy and h5py
+only, never the FEM stack.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+FIELDS_XDMF = "fields.xdmf"
+_CELL_TAGS_GROUP = "MeshTags/mesh_tags"  # where DOLFINx's XDMFFile.write_meshtags puts the tissue tags
+
+
+@dataclass
+class FieldSeries:
+    """Mesh and nodal (P1) field values at every output time."""
+
+    points: np.ndarray          # (n_points, 3) mm
+    cells: np.ndarray           # (n_cells, vertices_per_cell)
+    cell_type: str              # "triangle" or "tetrahedron"
+    times: np.ndarray           # (n_times,) yr
+    _paths: dict                # field -> [dataset path per time]
+    _h5: Path
+    cell_tags: np.ndarray | None = None  # (n_cells,) tissue tag per cell (1 white matter, 2 cortex), if written
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._paths)
+
+    def values(self, name: str, index: int) -> np.ndarray:
+        if name not in self._paths:
+            raise KeyError(f"no field {name!r}; the run has {', '.join(self._paths)}")
+        with h5py.File(self._h5, "r") as h5:
+            return h5[self._paths[name][index]][()].ravel()
+
+    def index_at(self, t: float) -> int:
+        return int(np.argmin(np.abs(self.times - t)))
+
+
+def read_fields(run_dir: str | Path) -> FieldSeries:
+    xdmf = Path(run_dir) / FIELDS_XDMF
+    if not Path(run_dir).is_dir():
+        raise FileNotFoundError(f"no run directory {run_dir}")
+    if not xdmf.is_file():
+        raise FileNotFoundError(f"{run_dir} has no {FIELDS_XDMF} (was output.fields false?)")
+    root = ET.parse(xdmf).getroot()
+    times: dict[str, list[float]] = {}
+    paths: dict[str, list[str]] = {}
+    for collection in root.iter("Grid"):
+        if collection.get("CollectionType") != "Temporal":
+            continue
+        name = collection.get("Name")
+        for grid in collection.findall("Grid"):
+            times.setdefault(name, []).append(float(grid.find("Time").get("Value")))
+            item = grid.find("Attribute/DataItem")
+            paths.setdefault(name, []).append(item.text.strip().split(":", 1)[1])
+    if not times:
+        raise ValueError(f"{xdmf} holds no time series")
+    first = next(iter(times.values()))
+    count = min(len(t) for t in times.values())  # a run stopped mid-output may lack the last field
+    h5_path = xdmf.with_suffix(".h5")
+    mesh_grid = next(g for g in root.iter("Grid") if g.find("Topology") is not None)
+    topology = mesh_grid.find("Topology")
+    with h5py.File(h5_path, "r") as h5:
+        cells = h5[topology.find("DataItem").text.strip().split(":", 1)[1]][()]
+        points = h5[mesh_grid.find("Geometry/DataItem").text.strip().split(":", 1)[1]][()]
+        cell_tags = _read_cell_tags(h5, cells)
+    if points.shape[1] == 2:
+        points = np.column_stack([points, np.zeros(len(points))])
+    cell_type = topology.get("TopologyType").lower()
+    return FieldSeries(points, cells, cell_type, np.array(first[:count]),
+                       {name: p[:count] for name, p in paths.items()}, h5_path, cell_tags)
+
+
+def _read_cell_tags(h5: h5py.File, cells: np.ndarray) -> np.ndarray | None:
+    """The tissue tag of each mesh cell, or None if the run wrote no tags.
+
+    The tags are stored with their own cell list, which a parallel writer need not
+    order like the mesh topology: match cells by their (sorted) vertex sets.
+    """
+    if _CELL_TAGS_GROUP not in h5:
+        return None
+    tagged = h5[f"{_CELL_TAGS_GROUP}/topology"][()]
+    values = h5[f"{_CELL_TAGS_GROUP}/Values"][()].ravel()
+    if tagged.shape == cells.shape and np.array_equal(tagged, cells):
+        return values
+    tags = np.zeros(len(cells), dtype=values.dtype)  # 0: untagged
+    mesh_keys, tag_keys = _vertex_set_keys(cells), _vertex_set_keys(tagged)
+    order = np.argsort(tag_keys)
+    position = np.clip(np.searchsorted(tag_keys, mesh_keys, sorter=order), 0, len(order) - 1)
+    found = tag_keys[order[position]] == mesh_keys
+    tags[found] = values[order[position[found]]]
+    return tags
+
+
+def _vertex_set_keys(cells: np.ndarray) -> np.ndarray:
+    """One comparable key per cell, independent of the order of its vertices."""
+    rows = np.ascontiguousarray(np.sort(cells, axis=1).astype(np.int64))
+    return rows.view([("", np.int64)] * rows.shape[1]).ravel()
