@@ -1,5 +1,5 @@
-"""Command line: ``rimmodel run | demo | trial | study | analyze | config | equations | parameters |
-verify | validate``, and (from rimviz) ``render | compare | report``."""
+"""Command line: ``rimmodel run | demo | trial | study | analyze | mri | config | equations |
+parameters | verify | validate``, and (from rimviz) ``render | compare | report``."""
 
 from __future__ import annotations
 
@@ -63,12 +63,14 @@ def _parser() -> argparse.ArgumentParser:
     table.add_argument("--update", type=Path, metavar="DOC", help="rewrite the table inside DOC in place")
     table.set_defaults(handler=_parameters)
 
+    from rimmodel.mri.cli import register as register_mri  # numpy/scipy/nibabel only: no FEM stack
     from rimmodel.study.cli import register as register_study
     from rimmodel.trial.cli import register as register_trial
     from rimviz.cli import register as register_visualisation  # argparse only; needs no FEM stack
 
     register_trial(commands)
     register_study(commands)
+    register_mri(commands)
     register_visualisation(commands)
     return parser
 

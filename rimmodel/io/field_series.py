@@ -51,18 +51,19 @@ def read_fields(run_dir: str | Path) -> FieldSeries:
     if not xdmf.is_file():
         raise FileNotFoundError(f"{run_dir} has no {FIELDS_XDMF} (was output.fields false?)")
     root = ET.parse(xdmf).getroot()
-    times: dict[str, list[float]] = {}
-    paths: dict[str, list[str]] = {}
+    by_time: dict[str, dict[float, str]] = {}
     for collection in root.iter("Grid"):
         if collection.get("CollectionType") != "Temporal":
             continue
         name = collection.get("Name")
         for grid in collection.findall("Grid"):
-            times.setdefault(name, []).append(float(grid.find("Time").get("Value")))
             item = grid.find("Attribute/DataItem")
-            paths.setdefault(name, []).append(item.text.strip().split(":", 1)[1])
-    if not times:
+            # a run resumed from a checkpoint may write an output time again: the later entry wins
+            by_time.setdefault(name, {})[float(grid.find("Time").get("Value"))] = item.text.strip().split(":", 1)[1]
+    if not by_time:
         raise ValueError(f"{xdmf} holds no time series")
+    times = {name: sorted(series) for name, series in by_time.items()}
+    paths = {name: [by_time[name][t] for t in times[name]] for name in by_time}
     first = next(iter(times.values()))
     count = min(len(t) for t in times.values())  # a run stopped mid-output may lack the last field
     h5_path = xdmf.with_suffix(".h5")

@@ -1,0 +1,96 @@
+"""The damage a scan does not show, integrated exactly on the run's own mesh.
+
+* axon loss, ∫(1 - a), over all tissue, white matter and cortex (fraction and mm^3);
+* cortex under follicles: cortex where the follicle factor exceeds ``follicle_exposure_fraction``
+  of its maximum over the cortex at that time — its mean axon loss and demyelination;
+* a **disability proxy**: the axon-loss fraction of the tissue, cortex weighted by
+  ``cortical_disability_weight``. It is a proxy, not a prediction of EDSS: it rests on axonal
+  loss being the substrate of irreversible disability in MS (Trapp & Nave 2008, Annu Rev
+  Neurosci 31:247; Trapp et al. 1998, N Engl J Med 338:278) and on cortical damage tracking
+  disability (Magliozzi et al. 2007, Brain 130:1089).
+
+P1 fields integrate exactly as cell volume times the mean of the cell's vertex values.
+For a 2D run, volumes are those of the scanned slab (area times ``slice_thickness``).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from rimmodel.io.field_series import read_fields
+from rimmodel.mri.contrasts import CORTEX
+from rimmodel.mri.parameters import MRIParameters
+from rimmodel.mri.scans import CELL_DIMENSION, Fields
+from rimmodel.mri.table import ReadoutTable
+
+
+def hidden_damage(run: str | Path | Fields, params: MRIParameters | None = None,
+                  times: np.ndarray | None = None) -> ReadoutTable:
+    """Axon loss, cortical damage under follicles and the disability proxy at ``times`` (default: every output)."""
+    params = params or MRIParameters()
+    fields = read_fields(run) if isinstance(run, (str, Path)) else run
+    volume = _cell_volumes(fields.points, fields.cells)
+    if CELL_DIMENSION[fields.cell_type] == 2:
+        volume = volume * params.slice_thickness
+    cortex = np.zeros(len(volume), bool) if fields.cell_tags is None else fields.cell_tags == CORTEX
+    indices = range(len(fields.times)) if times is None else [fields.index_at(t) for t in times]
+    rows = [_damage_at(fields, index, volume, cortex, params) for index in indices]
+    table = ReadoutTable()
+    table.add("time_yr", [fields.times[i] for i in indices], "yr")
+    for name, unit in DAMAGE_UNITS.items():
+        table.add(name, [row[name] for row in rows], unit)
+    return table
+
+
+DAMAGE_UNITS = {
+    "axon_loss_mm3": "mm^3",
+    "axon_loss_fraction": "1",
+    "white_matter_axon_loss_fraction": "1",
+    "cortical_axon_loss_fraction": "1",
+    "follicle_cortex_axon_loss_fraction": "1",
+    "follicle_cortex_demyelination_fraction": "1",
+    "disability_proxy": "1",
+}
+
+
+def _damage_at(fields: Fields, index: int, volume: np.ndarray, cortex: np.ndarray,
+               params: MRIParameters) -> dict[str, float]:
+    axon_loss = 1.0 - fields.values("axons", index)[fields.cells].mean(axis=1)     # per cell
+    demyelination = 1.0 - fields.values("myelin", index)[fields.cells].mean(axis=1)
+    exposed = cortex & _follicle_exposed(fields, index, cortex, params.follicle_exposure_fraction)
+    weight = np.where(cortex, params.cortical_disability_weight, 1.0) * volume
+    return {
+        "axon_loss_mm3": float(axon_loss @ volume),
+        "axon_loss_fraction": _mean(axon_loss, volume, np.ones_like(cortex)),
+        "white_matter_axon_loss_fraction": _mean(axon_loss, volume, ~cortex),
+        "cortical_axon_loss_fraction": _mean(axon_loss, volume, cortex),
+        "follicle_cortex_axon_loss_fraction": _mean(axon_loss, volume, exposed),
+        "follicle_cortex_demyelination_fraction": _mean(demyelination, volume, exposed),
+        "disability_proxy": float(axon_loss @ weight / weight.sum()),
+    }
+
+
+def _follicle_exposed(fields: Fields, index: int, cortex: np.ndarray, fraction: float) -> np.ndarray:
+    """Cells whose mean follicle factor reaches ``fraction`` of the cortical maximum (none if no follicles)."""
+    if "follicle_factor" not in fields.names or not cortex.any():
+        return np.zeros_like(cortex)
+    factor = fields.values("follicle_factor", index)[fields.cells].mean(axis=1)
+    peak = factor[cortex].max()
+    return factor >= fraction * peak if peak > 0 else np.zeros_like(cortex)
+
+
+def _mean(values: np.ndarray, volume: np.ndarray, where: np.ndarray) -> float:
+    """Volume-weighted mean over the cells ``where`` (nan if there are none)."""
+    total = volume[where].sum()
+    return float(values[where] @ volume[where] / total) if total > 0 else math.nan
+
+
+def _cell_volumes(points: np.ndarray, cells: np.ndarray) -> np.ndarray:
+    """Area (triangles) or volume (tetrahedra) of each cell, mm^d."""
+    dim = cells.shape[1] - 1
+    corners = points[:, :dim][cells]
+    edges = corners[:, 1:] - corners[:, :1]
+    return np.abs(np.linalg.det(edges)) / math.factorial(dim)

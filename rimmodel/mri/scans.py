@@ -1,0 +1,97 @@
+"""Synthetic scans of a run: sample the FEM fields on the voxel grid with partial-volume averaging.
+
+Each voxel's signal is the mean over k^d sub-points filling it (k = ``supersampling``),
+each sub-point carrying the signal of the tissue state interpolated there; sub-points
+outside the tissue carry the background's signal. Scans are taken at the run outputs
+nearest to every ``scan_interval``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from rimmodel.io.field_series import read_fields
+from rimmodel.mri.contrasts import BACKGROUND, CONTRASTS, WHITE_MATTER, tissue_signals
+from rimmodel.mri.grid import VoxelGrid
+from rimmodel.mri.locate import PointLocation, locate
+from rimmodel.mri.parameters import MRIParameters
+
+CELL_DIMENSION = {"triangle": 2, "tetrahedron": 3}
+STATE_FIELDS = ("myelin", "axons", "microglia")  # what the contrasts depend on
+
+
+class Fields(Protocol):
+    """What the scanner needs of a run: ``rimmodel.io.field_series.FieldSeries`` or a phantom."""
+
+    points: np.ndarray
+    cells: np.ndarray
+    cell_type: str
+    times: np.ndarray
+    cell_tags: np.ndarray | None
+    names: list[str]
+
+    def values(self, name: str, index: int) -> np.ndarray: ...
+
+    def index_at(self, t: float) -> int: ...
+
+
+@dataclass
+class ScanSeries:
+    """Synthetic images of every contrast at the scan times."""
+
+    grid: VoxelGrid
+    times: np.ndarray                 # (n,) yr
+    images: dict[str, np.ndarray]     # contrast -> (n, nx, ny, nz)
+    tissue_fraction: np.ndarray       # (nx, ny, nz) fraction of each voxel inside the tissue
+    params: MRIParameters
+    source: str                       # the run directory (or a phantom's name)
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+
+def synthetic_scans(run: str | Path | Fields, params: MRIParameters | None = None) -> ScanSeries:
+    """Scan a run directory (or any :class:`Fields`) with ``params`` (defaults if None)."""
+    params = params or MRIParameters()
+    fields = read_fields(run) if isinstance(run, (str, Path)) else run
+    dimension = CELL_DIMENSION[fields.cell_type]
+    grid = VoxelGrid.covering(fields.points.min(axis=0), fields.points.max(axis=0), dimension,
+                              params.voxel_size, params.slice_thickness, params.margin_voxels)
+    location = locate(grid.subpoints(params.supersampling).reshape(-1, 3), fields.points, fields.cells)
+    tissue = _tissue_class(location, fields.cell_tags)
+    indices = scan_indices(fields.times, params.scan_interval)
+    rng = np.random.default_rng(params.seed)
+    images = {name: np.empty((len(indices), *grid.shape)) for name in CONTRASTS}
+    for n, index in enumerate(indices):
+        state = {name: location.interpolate(fields.values(name, index)) for name in STATE_FIELDS}
+        for name, signal in tissue_signals(tissue, **state, params=params).items():
+            image = _voxel_means(signal, grid)
+            images[name][n] = image + rng.normal(0.0, params.noise, image.shape) if params.noise else image
+    tissue_fraction = _voxel_means((tissue != BACKGROUND).astype(float), grid)
+    source = str(run) if isinstance(run, (str, Path)) else getattr(run, "name", type(run).__name__)
+    return ScanSeries(grid, fields.times[indices], images, tissue_fraction, params, source)
+
+
+def scan_indices(times: np.ndarray, interval: float) -> np.ndarray:
+    """Output indices nearest to t0, t0 + interval, ...; every output when ``interval`` is 0."""
+    if interval == 0 or len(times) < 2:
+        return np.arange(len(times))
+    wanted = np.arange(times[0], times[-1] + 1e-9 * max(1.0, abs(times[-1])), interval)  # within the run
+    nearest = np.abs(times[None, :] - wanted[:, None]).argmin(axis=1)
+    return np.array(sorted(set(nearest.tolist())))
+
+
+def _tissue_class(location: PointLocation, cell_tags: np.ndarray | None) -> np.ndarray:
+    """Tissue class of each sample point: the cell's tag (1 white matter, 2 cortex), 0 outside."""
+    if cell_tags is None:  # untagged mesh: all white matter
+        return np.where(location.inside, WHITE_MATTER, BACKGROUND)
+    return np.where(location.inside, cell_tags[np.maximum(location.cell, 0)], BACKGROUND)
+
+
+def _voxel_means(values: np.ndarray, grid: VoxelGrid) -> np.ndarray:
+    """Average the sub-point values of each voxel: (size * k^d,) -> grid.shape."""
+    return values.reshape(grid.size, -1).mean(axis=1).reshape(grid.shape)
