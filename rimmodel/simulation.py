@@ -33,7 +33,8 @@ class Simulation:
         self.occupancy = occupancy_course(config)
         self.equations = RimEquations(self.domain.mesh, config, self.occupancy)
         self.stepper = BDFStepper(self.equations, self.disc.tissue, self.disc.space, config.time.scheme,
-                                  config.solver.petsc_options, config.solver.negativity_tolerance)
+                                  config.solver.petsc_options, config.solver.negativity_tolerance,
+                                  jacobian_reuse=config.solver.jacobian_reuse)
         self.depth = depth_below_pia(self.domain, self.disc.scalar_space)
         self.observables = Observables(self.disc, self.stepper.state, self.depth, config.observables,
                                        config.geometry.cortex_thickness)
@@ -52,6 +53,8 @@ class Simulation:
         self.equations.set_parameters(config)
         refresh_follicle_density(self.disc, config)
         self.stepper.negativity_tolerance = config.solver.negativity_tolerance
+        self.stepper.jacobian.max_iterations = config.solver.jacobian_reuse
+        self.stepper.jacobian.request_fresh()  # new parameter values, new Jacobian
         self.observables.configure(config.observables, config.geometry.cortex_thickness)
 
     @property
@@ -86,6 +89,7 @@ class Simulation:
             record.provenance["wall_time_s"] = time.perf_counter() - started
             self._write(out_dir, record)
             outputs_written[0] += 1
+            self.stepper.jacobian.request_fresh()  # so a resumed run takes the same path from here
             if config.output.checkpoints:
                 arrays, previous_dt = self.stepper.history()
                 write_checkpoint(out_dir, self.comm, Checkpoint(outputs_written[0], t, next_dt, previous_dt,

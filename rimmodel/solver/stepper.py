@@ -17,6 +17,7 @@ import ufl
 
 from rimmodel.fem import MPI, PETSc, dolfinx, fem
 from rimmodel.physics.equations import RimEquations, Tissue
+from rimmodel.solver.jacobian_reuse import JacobianReuse
 
 _problem_ids = itertools.count()
 
@@ -33,7 +34,7 @@ class BDFStepper:
     """Advances ``state`` from t to t + dt; history is kept for BDF2."""
 
     def __init__(self, equations: RimEquations, tissue: Tissue, space, scheme: str,
-                 petsc_options: dict, negativity_tolerance: float, forcing=None):
+                 petsc_options: dict, negativity_tolerance: float, forcing=None, jacobian_reuse: int = 0):
         """``forcing(test, tissue)``, if given, returns a form added to the right-hand side
         (manufactured-solution sources in verification; None for the disease model)."""
         self.equations = equations
@@ -55,12 +56,14 @@ class BDFStepper:
         self.problem = dolfinx.fem.petsc.NonlinearProblem(
             residual, self.state, petsc_options_prefix=f"rimmodel_{next(_problem_ids)}_",
             petsc_options=dict(petsc_options))
+        self.jacobian = JacobianReuse(self.problem.solver, jacobian_reuse)
 
     def initialise(self) -> None:
         """Call once the initial condition is in ``state``."""
         self.previous.x.array[:] = self.state.x.array
         self.before_previous.x.array[:] = self.state.x.array
         self.previous_dt = None
+        self.jacobian.request_fresh()
 
     def history(self) -> tuple[dict[str, np.ndarray], float | None]:
         """This rank's BDF history after an accepted step (what a checkpoint must keep)."""
@@ -72,17 +75,28 @@ class BDFStepper:
         self.before_previous.x.array[:] = arrays["before_previous"]
         self.state.x.array[:] = arrays["previous"]
         self.previous_dt = previous_dt
+        self.jacobian.request_fresh()
 
     def try_step(self, t: float, dt: float) -> StepOutcome:
         """Solve for t + dt. On rejection ``state`` is restored to u^n."""
         self._set_coefficients(dt)
         self.equations.set_time(t + dt)
+        outcome = self._solve(dt)
+        if not outcome.accepted and self.jacobian.reused:
+            self.jacobian.request_fresh()  # a stale Jacobian may be why: retry before shrinking the step
+            outcome = self._solve(dt)
+        return outcome
+
+    def _solve(self, dt: float) -> StepOutcome:
+        self.jacobian.before_solve(self.coefficients[0].value / dt)
         self.state.x.array[:] = self.previous.x.array
         snes = self.problem.solver
         try:
             self.problem.solve()
         except PETSc.Error as error:  # e.g. a zero pivot in the factorisation
             return self._reject(f"PETSc error {error.ierr}", snes)
+        finally:
+            self.jacobian.after_solve(snes.getIterationNumber())
         if snes.getConvergedReason() <= 0:
             return self._reject(f"Newton did not converge (SNES reason {snes.getConvergedReason()})", snes)
         problem = self._check_state()

@@ -18,7 +18,8 @@ def build_stepper(domain: Domain, config, scheme: str = "bdf2", equations: RimEq
     tissue = build_tissue(domain, scalar_space, config)
     if equations is None:
         equations = RimEquations(domain.mesh, config, PiecewiseConstantOccupancy.from_parameters(config.btk))
-    stepper = BDFStepper(equations, tissue, space, scheme, config.solver.petsc_options, 1e-9, forcing)
+    stepper = BDFStepper(equations, tissue, space, scheme, config.solver.petsc_options, 1e-9, forcing,
+                         config.solver.jacobian_reuse)
     return stepper, tissue
 
 
