@@ -19,6 +19,7 @@ from rimmodel.observables import SCALAR_UNITS, Observables
 from rimmodel.physics.equations import RimEquations
 from rimmodel.pharmacology import occupancy_course
 from rimmodel.solver.discretisation import discretise, refresh_follicle_density, set_initial_state
+from rimmodel.solver.phases import PhaseClock
 from rimmodel.solver.stepper import BDFStepper
 from rimmodel.solver.time_loop import SolverFailure, StepRecord, integrate, stop_times
 
@@ -80,20 +81,26 @@ class Simulation:
             if config.output.fields else None
         progress = _progress_bar(config, self.comm)
         outputs_written = [checkpoint.number if checkpoint else -1]
+        clock, carried = PhaseClock(self.comm), dict(record.timing) if checkpoint else None
 
         def on_output(t: float, next_dt: float) -> None:
-            record.add_output(t, self.observables.evaluate(), self.observables.depth_profile(),
-                              (self.occupancy.cns(t), self.occupancy.peripheral(t)))
+            with clock.phase("observables"):
+                record.add_output(t, self.observables.evaluate(), self.observables.depth_profile(),
+                                  (self.occupancy.cns(t), self.occupancy.peripheral(t)))
             if fields is not None:
-                fields.write(self.state, t)
+                with clock.phase("field_output"):
+                    fields.write(self.state, t)
             record.provenance["wall_time_s"] = time.perf_counter() - started
-            self._write(out_dir, record)
+            record.timing = clock.totals(carried)
+            with clock.phase("record_output"):
+                self._write(out_dir, record)
             outputs_written[0] += 1
             self.stepper.jacobian.request_fresh()  # so a resumed run takes the same path from here
             if config.output.checkpoints:
                 arrays, previous_dt = self.stepper.history()
-                write_checkpoint(out_dir, self.comm, Checkpoint(outputs_written[0], t, next_dt, previous_dt,
-                                                                arrays, record))
+                with clock.phase("checkpoints"):
+                    write_checkpoint(out_dir, self.comm, Checkpoint(outputs_written[0], t, next_dt, previous_dt,
+                                                                    arrays, record))
 
         def on_step(step: StepRecord) -> None:
             record.steps.append(vars(step))
@@ -108,6 +115,7 @@ class Simulation:
             integrate(self.stepper, config.time.end, config.time.dt, config.time.dt_min, stops, set(outputs),
                       on_step, on_output, start=checkpoint and (checkpoint.t, checkpoint.next_dt))
             record.status = "completed"
+            record.timing = clock.totals(carried)
             if self.comm.rank == 0:  # nothing left to resume: free the space
                 shutil.rmtree(out_dir / CHECKPOINT_DIR, ignore_errors=True)
         except SolverFailure as failure:

@@ -45,6 +45,7 @@ class RunRecord:
     depth_bin_edges: np.ndarray | None = None
     profiles: dict[str, list[np.ndarray]] = field(default_factory=dict)
     steps: list[dict] = field(default_factory=list)
+    timing: dict[str, float] = field(default_factory=dict)   # s per phase (rimmodel.solver.phases)
     status: str = "running"
     reason: str = ""
 
@@ -99,6 +100,9 @@ def _write_contents(h5: h5py.File, record: RunRecord) -> None:
     for key in ("time", "dt", "accepted", "newton_iterations", "linear_iterations", "wall_time"):
         solver.create_dataset(key, data=np.array([s[key] for s in record.steps], dtype=float))
     solver.create_dataset("reason", data=np.array([s["reason"] for s in record.steps], dtype=h5py.string_dtype()))
+    timing = h5.create_group("timing")
+    for phase, seconds in record.timing.items():
+        timing.create_dataset(phase, data=seconds).attrs["units"] = "s"
 
 
 def write_status(run_dir: Path, status: str, reason: str, t_reached: float) -> None:
@@ -124,6 +128,7 @@ class RunResults:
     btk: dict[str, np.ndarray]
     profiles: dict[str, np.ndarray]
     solver: dict[str, np.ndarray]
+    timing: dict[str, float]      # wall seconds per phase (max over ranks); empty for older runs
 
 
 def read_run(run_dir: str | Path) -> RunResults:
@@ -140,4 +145,5 @@ def read_run(run_dir: str | Path) -> RunResults:
             config_toml=str(attrs["config"]), time=h5["time"][()], observables=observables, units=units,
             btk={k: v[()] for k, v in h5["btk"].items()},
             profiles={k: v[()] for k, v in h5["profiles"].items()},
-            solver={k: v[()] for k, v in h5["solver"].items()})
+            solver={k: v[()] for k, v in h5["solver"].items()},
+            timing={k: float(v[()]) for k, v in h5.get("timing", {}).items()})
