@@ -37,8 +37,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--overwrite", action="store_true", help="replace an earlier run in --out")
     run.set_defaults(handler=_run)
 
-    demo = commands.add_parser("demo", help="untreated vs BTK inhibition over 10 years, with figures")
-    demo.add_argument("--out", type=Path, default=Path("runs/demo"))
+    demo = commands.add_parser("demo", help="untreated vs BTK inhibition over 10 years, with figures; "
+                               "or a teaching demo by NAME (--list)")
+    demo.add_argument("name", nargs="?", help="a teaching demo (experiments/teaching/), e.g. 1 or chronic_active_rim")
+    demo.add_argument("--list", action="store_true", help="list the teaching demos")
+    demo.add_argument("--out", type=Path, help="output directory (default runs/demo or runs/teaching/NAME)")
     demo.add_argument("--years", type=float, default=10.0)
     demo.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE")
     demo.set_defaults(handler=_demo)
@@ -103,9 +106,18 @@ def _run(args) -> int:
 
 
 def _demo(args) -> int:
+    if args.list or args.name:
+        from rimmodel.teaching import list_demos, run_teaching_demo
+
+        if args.list:
+            for stem, title in list_demos().items():
+                print(f"{stem:<40} {title}")
+            return 0
+        run_teaching_demo(args.name, args.out)
+        return 0
     from rimmodel.demo import run_demo
 
-    run_demo(args.out, args.years, tuple(args.overrides))
+    run_demo(args.out or Path("runs/demo"), args.years, tuple(args.overrides))
     return 0
 
 
