@@ -11,11 +11,23 @@ Works on run directories with numpy, scipy, h5py and nibabel only (no FEM stack)
 See docs/mri.md for the forward model and the read-out rules.
 """
 
-from rimmodel.mri.damage import hidden_damage
-from rimmodel.mri.parameters import MRIParameters, mri_parameters
-from rimmodel.mri.readouts import radiology_readouts
-from rimmodel.mri.scans import ScanSeries, synthetic_scans
-from rimmodel.mri.table import ReadoutTable
+from importlib import import_module
 
-__all__ = ["MRIParameters", "ReadoutTable", "ScanSeries", "hidden_damage", "mri_parameters",
-           "radiology_readouts", "synthetic_scans"]
+# Resolved on first use, so that ``rimmodel --help`` (which registers ``rimmodel mri``) works in
+# an environment without scipy and nibabel.
+_EXPORTS = {
+    "hidden_damage": "rimmodel.mri.damage",
+    "MRIParameters": "rimmodel.mri.parameters",
+    "mri_parameters": "rimmodel.mri.parameters",
+    "radiology_readouts": "rimmodel.mri.readouts",
+    "ScanSeries": "rimmodel.mri.scans",
+    "synthetic_scans": "rimmodel.mri.scans",
+    "ReadoutTable": "rimmodel.mri.table",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'rimmodel.mri' has no attribute {name!r}")
+    return getattr(import_module(_EXPORTS[name]), name)
