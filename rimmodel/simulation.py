@@ -29,7 +29,7 @@ class Simulation:
 
     def __init__(self, config: ModelConfig, comm=MPI.COMM_WORLD):
         self.config, self.comm = config, comm
-        self.domain = build_domain(config.geometry, comm)
+        self.domain = build_domain(config.geometry, comm, config.lesion)
         self.disc = discretise(self.domain, config)
         self.occupancy = occupancy_course(config)
         self.equations = RimEquations(self.domain.mesh, config, self.occupancy)
@@ -127,10 +127,10 @@ class Simulation:
         finally:
             record.provenance["wall_time_s"] = time.perf_counter() - started
             self._write(out_dir, record)
-            if fields is not None:
-                fields.close()
             if progress is not None:
                 progress.close()
+            if record.status != "interrupted":  # completed or failed: all ranks are here together,
+                self.comm.Barrier()             # and none reads the run before rank 0 has written it
         return record
 
     def _resume_point(self, out_dir: Path) -> Checkpoint:

@@ -127,22 +127,16 @@ def _petsc_options(key: str, value: Any) -> dict:
 
 def check_consistency(config: ModelConfig) -> None:
     """Checks that involve more than one field."""
+    from rimmodel.config.geometry_checks import check_geometry, check_lesion_seed
+
     geometry, lesion, time = config.geometry, config.lesion, config.time
     if config.discretisation.mass_lumping and config.discretisation.degree != 1:
         raise ConfigError("discretisation.mass_lumping = true needs discretisation.degree = 1 "
                           "(vertex quadrature lumps only linear elements)")
     if time.dt_min > time.dt:
         raise ConfigError(f"time.dt_min = {time.dt_min} must not exceed time.dt = {time.dt}")
-    depth = geometry.white_matter_depth + geometry.cortex_thickness
-    if not (0.0 < lesion.centre_x < geometry.width):
-        raise ConfigError(f"lesion.centre_x = {lesion.centre_x} must lie inside the section: "
-                          f"allowed (0, {geometry.width}) mm")
-    if lesion.depth_below_pia >= depth:
-        raise ConfigError(f"lesion.depth_below_pia = {lesion.depth_below_pia} must lie inside the "
-                          f"section: allowed [0, {depth}) mm")
-    if geometry.mesh_size > min(geometry.cortex_thickness, geometry.white_matter_depth):
-        raise ConfigError(f"geometry.mesh_size = {geometry.mesh_size} must not exceed the cortex "
-                          f"and white-matter thicknesses")
+    check_geometry(geometry)
+    check_lesion_seed(geometry, lesion)
     if config.treatment.stop <= config.treatment.start:
         raise ConfigError(f"treatment.stop = {config.treatment.stop} must be after treatment.start = "
                           f"{config.treatment.start} yr")

@@ -16,12 +16,22 @@ from rimmodel.config.treatment import TreatmentParameters
 DAYS_PER_YEAR = 365.25
 
 
+GEOMETRY_KINDS = ("cortical_section", "cortical_slab", "cortical_sulcus", "sulcus_slab",
+                  "periventricular_section", "periventricular", "mni_slice", "mni_brain", "file")
+
+
 @dataclass
 class GeometryParameters:
-    """Built-in 2D cortical section: a cortical ribbon over white matter."""
+    """The tissue geometry: built-in sections, gmsh shapes, MNI152-derived meshes or a mesh file.
 
-    kind: str = param("cortical_section", "-", "Geometry generator: 2D section or its 3D extrusion",
-                      choices=("cortical_section", "cortical_slab"))
+    Sections (``cortical_*``, ``sulcus*``, ``periventricular*``) are ``width`` wide with the pia
+    on top (y = white_matter_depth + cortex_thickness); ``mni_*`` meshes live in MNI152 millimetres.
+    """
+
+    kind: str = param("cortical_section", "-", "Geometry generator: 2D sections (cortical_section, "
+                      "cortical_sulcus, periventricular_section, mni_slice), 3D (cortical_slab, sulcus_slab, "
+                      "periventricular, mni_brain) or a mesh written by `rimmodel mesh` (file)",
+                      choices=GEOMETRY_KINDS)
     width: float = param(8.0, "mm", "Width of the section along the pial surface", low=1.0, high=200.0)
     white_matter_depth: float = param(4.5, "mm", "Thickness of the white matter below the cortex",
                                       low=0.5, high=100.0)
@@ -29,8 +39,42 @@ class GeometryParameters:
         2.5, "mm", "Thickness of the cortical ribbon (pial surface on top)",
         source="Fischl & Dale 2000, PNAS 97:11050 (mean human cortical thickness ~2.5 mm)",
         low=0.5, high=6.0)
-    length: float = param(4.0, "mm", "Extent along z of the 3D slab (cortical_slab only)", low=0.1, high=200.0)
-    mesh_size: float = param(0.16, "mm", "Target cell size", low=0.005, high=5.0)
+    length: float = param(4.0, "mm", "Extent along z of the 3D shapes (cortical_slab, sulcus_slab, "
+                          "periventricular)", low=0.1, high=200.0)
+    mesh_size: float = param(0.16, "mm", "Target cell size (mni_*: voxel edge of the resampled tissue maps)",
+                             low=0.005, high=5.0)
+    pial_mesh_size: float = param(
+        0.1, "mm", "Cell size at the pial surface and the ventricle wall (gmsh shapes); cells grow to "
+        "mesh_size over one cortex thickness", source="numerical setting", low=0.005, high=5.0)
+    lesion_mesh_size: float = param(
+        0.1, "mm", "Cell size around the seeded lesion (gmsh shapes), out to lesion.radius + "
+        "lesion_refinement_margin from its centre", source="numerical setting", low=0.005, high=5.0)
+    lesion_refinement_margin: float = param(
+        1.0, "mm", "How far beyond the seeded core the lesion refinement reaches (room for expansion)",
+        source="numerical setting", low=0.0, high=100.0)
+    sulcus_depth: float = param(
+        3.0, "mm", "Depth of each sulcus below the crowns (cortical_sulcus, sulcus_slab)",
+        source="assumed (shallow; human sulci are typically 5-20 mm deep)", low=0.0, high=50.0)
+    sulcus_width: float = param(
+        0.8, "mm", "Standard deviation of the Gaussian sulcus profile of the pia", low=0.1, high=50.0)
+    sulcus_count: int = param(1, "-", "Number of sulci, evenly spaced along the width", low=1, high=20)
+    ventricle_radius: float = param(
+        1.5, "mm", "Radius of the half-cylinder ventricle cut into the bottom of the white matter "
+        "(periventricular shapes, centred at width/2)", low=0.1, high=50.0)
+    mni_resolution: int = param(
+        2, "mm", "Voxel size of nilearn's MNI152 (2009) tissue templates the mni_* meshes are cut from: 1 or 2",
+        source="Fonov et al. 2011, NeuroImage 54:313 (ICBM 2009 templates, shipped with nilearn)",
+        low=1, high=2)
+    mni_region_centre: list[float] = param(
+        None, "mm", "Centre [x, y, z] (MNI mm) of the box cut out of the brain (mni_slice: the slice "
+        "passes through it)", factory=lambda: [26.0, -16.0, 58.0], low=-150.0, high=150.0)
+    mni_region_size: list[float] = param(
+        None, "mm", "Extent [x, y, z] of the box cut out of the brain (200 or more: whole brain)",
+        factory=lambda: [40.0, 40.0, 40.0], low=1.0, high=300.0)
+    mni_slice_axis: str = param("y", "-", "Normal of the mni_slice plane: x sagittal, y coronal, z axial",
+                                choices=("x", "y", "z"))
+    mesh_file: str = param("", "-", "XDMF mesh with cell and facet tags written by `rimmodel mesh` "
+                           "(kind 'file'); read distributed over the ranks", source="numerical setting")
 
 
 @dataclass

@@ -1,14 +1,30 @@
-"""Geometries: each returns a :class:`Domain` (mesh + cell tags + facet tags)."""
+"""Geometries: each returns a :class:`Domain` (mesh + cell tags + facet tags).
 
-from rimmodel.config.parameters import GeometryParameters
-from rimmodel.geometry.cortical_section import cortical_section, cortical_slab
-from rimmodel.geometry.domain import (CORTEX, OUTER, PIAL, VENTRICLE, WHITE_MATTER, Domain)
+The built-in section and slab are made by dolfinx itself; the sulcus and
+periventricular shapes by gmsh; the ``mni_*`` meshes from nilearn's MNI152
+tissue maps; ``file`` reads a mesh written by ``rimmodel mesh`` (meshes/README.md).
+"""
 
-GENERATORS = {"cortical_section": cortical_section, "cortical_slab": cortical_slab}
+from importlib import import_module
+
+# Resolved on first use, so that ``rimmodel --help`` (which registers ``rimmodel mesh`` from
+# rimmodel.geometry.mesh_cli) does not load the FEM stack.
+_EXPORTS = {
+    "CORTEX": "rimmodel.geometry.domain",
+    "OUTER": "rimmodel.geometry.domain",
+    "PIAL": "rimmodel.geometry.domain",
+    "VENTRICLE": "rimmodel.geometry.domain",
+    "WHITE_MATTER": "rimmodel.geometry.domain",
+    "Domain": "rimmodel.geometry.domain",
+    "GENERATORS": "rimmodel.geometry.generators",
+    "REFINED_AROUND_LESION": "rimmodel.geometry.generators",
+    "build_domain": "rimmodel.geometry.generators",
+    "read_domain": "rimmodel.geometry.mesh_file",
+}
+__all__ = sorted(_EXPORTS)
 
 
-def build_domain(params: GeometryParameters, comm) -> Domain:
-    return GENERATORS[params.kind](params, comm)
-
-
-__all__ = ["CORTEX", "OUTER", "PIAL", "VENTRICLE", "WHITE_MATTER", "Domain", "build_domain"]
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'rimmodel.geometry' has no attribute {name!r}")
+    return getattr(import_module(_EXPORTS[name]), name)

@@ -47,6 +47,6 @@ def depth_below_pia(domain: Domain, space: fem.FunctionSpace) -> fem.Function:
     points = pial_sample_points(domain)
     if points.shape[0] == 0:
         raise ValueError(f"geometry {domain.name!r} has no facets tagged pial ({PIAL})")
-    distances, _ = cKDTree(points).query(space.tabulate_dof_coordinates())
+    distances, _ = cKDTree(points, compact_nodes=False).query(space.tabulate_dof_coordinates())
     depth.x.array[:] = distances
     return depth

@@ -47,9 +47,6 @@ class FieldWriter:
                     output.interpolate(self.component)
                 file.write_function(output, t)
 
-    def close(self) -> None:
-        """Nothing stays open between outputs (kept so callers need not know)."""
-
 
 def _readable(xdmf: Path, comm) -> bool:
     """Whether the field file survived; a damaged one is moved aside (never deleted) and a new
