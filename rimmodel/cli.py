@@ -55,7 +55,9 @@ def _parser() -> argparse.ArgumentParser:
     equations.set_defaults(handler=_equations)
 
     verify = commands.add_parser("verify", help="run the verification cases, write a Markdown report")
-    verify.add_argument("--out", type=Path, default=Path("docs/verification.md"))
+    verify.add_argument("--out", type=Path, default=Path("docs/verification.md"),
+                        help="report path; figures go to figures/ beside it")
+    verify.add_argument("--quick", action="store_true", help="coarser refinement ladders (what CI runs)")
     verify.set_defaults(handler=_verify)
 
     validate = commands.add_parser("validate", help="run the validation cases, write a report with figures")
@@ -131,9 +133,9 @@ def _equations(args) -> int:
 
 
 def _verify(args) -> int:
-    from rimmodel.verification.report import write_report
+    from rimmodel.verification.report import FULL, QUICK, write_report
 
-    write_report(args.out)
+    write_report(args.out, suite=QUICK if args.quick else FULL)
     print(f"rimmodel: verification report -> {args.out}")
     return 0
 

@@ -7,6 +7,9 @@ BIN=.venv/bin
 export OMP_NUM_THREADS=1 PYVISTA_OFF_SCREEN=true
 echo "== tests, serial"
 "$BIN/python" -m pytest -q tests
+echo "== rimmodel verify --quick"
+scratch=$(mktemp -d)
+"$BIN/rimmodel" verify --quick --out "$scratch/verification.md" && rm -rf "$scratch"
 echo "== tests, mpirun -n $NP"
 # every rank runs the same tests; rank 0 reports, the others stay quiet unless they fail
 "$BIN/mpirun" -n "$NP" "$BIN/python" -m pytest -q -p no:cacheprovider tests/ \

@@ -9,21 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from rimmodel.fem import MPI
+from rimmodel.io.figures import save_panels
 from rimmodel.validation import cases
-
-
-def _figure(path: Path, panels) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.6), constrained_layout=True)
-    for ax, draw in zip(np.atleast_1d(axes), panels):
-        draw(ax)
-        ax.grid(alpha=0.3)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def expansion_section(result: cases.Expansion, figures: Path) -> list[str]:
@@ -38,7 +25,7 @@ def expansion_section(result: cases.Expansion, figures: Path) -> list[str]:
         ax.plot(time, cases.series(record, "rim_thickness"))
         ax.set(xlabel="time (yr)", ylabel="rim thickness (mm)", title="microglial rim")
 
-    _figure(figures / "validation_expansion.png", (radius, rim))
+    save_panels(figures / "validation_expansion.png", (radius, rim))
     return ["## Rim lesions keep expanding slowly", "",
             f"Reference lesion, {result.years:.0f} years: equivalent radius {result.radius[0]:.2f} → "
             f"{result.radius[1]:.2f} mm; edge advance **{result.rate_mm_per_yr:.3f} mm/yr** over the second "
@@ -64,7 +51,7 @@ def cohort_section(result: cases.Cohort, figures: Path) -> list[str]:
         ax.set(xlabel="activation rate r_m (1/yr)", ylabel="rim lifetime (yr; grey: still active)",
                title="burn-out across the cohort")
 
-    _figure(figures / "validation_burnout.png", (scatter,))
+    save_panels(figures / "validation_burnout.png", (scatter,))
     median_text = f"{median:.1f} yr" if median is not None else f"over {result.years:.0f} yr (half still active)"
     return ["## Rim activity burns out over years", "",
             f"Cohort of {len(result.lifetimes)} lesions, activation rate r_m log-normal around 1.75 /yr "
@@ -89,7 +76,7 @@ def surface_section(result: cases.SurfaceIn, figures: Path) -> list[str]:
         ax.set(xlabel="depth below the pia (mm)", ylabel=f"mean {which.replace('_', ' ')}")
         ax.legend()
 
-    _figure(figures / "validation_surface_in.png",
+    save_panels(figures / "validation_surface_in.png",
             (lambda ax: profile(ax, "myelin_loss"), lambda ax: profile(ax, "axon_loss")))
     with_f, without = result.myelin_loss["follicles"], result.myelin_loss["no follicles"]
     return ["## Surface-in cortical damage under follicles", "",
@@ -107,7 +94,7 @@ def dose_section(result: cases.DoseResponse, figures: Path) -> list[str]:
         ax.plot(result.occupancy, values, marker="o")
         ax.set(xlabel="BTK occupancy (CNS = peripheral)", ylabel=label)
 
-    _figure(figures / "validation_dose_response.png",
+    save_panels(figures / "validation_dose_response.png",
             (lambda ax: draw(ax, result.expansion_rate, "mean expansion rate (mm/yr)"),
              lambda ax: draw(ax, result.axon_loss, "axon loss at 10 yr (mm²)")))
     rows = [f"| {o:.1f} | {r:.4f} | {a:.3f} |" for o, r, a in

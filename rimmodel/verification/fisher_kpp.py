@@ -29,6 +29,8 @@ class FrontSpeed:
     theory: float      # 2 sqrt(D r)
     cell_size: float
     dt: float
+    times: np.ndarray      # yr
+    positions: np.ndarray  # front position (mm) at those times
 
     @property
     def relative_error(self) -> float:
@@ -76,8 +78,9 @@ def front_speed(comm=MPI.COMM_WORLD, cell_size: float = 0.2, dt: float = 0.1, en
         positions.append(comm.allreduce(fem.assemble_scalar(mass), op=MPI.SUM))
 
     march(stepper, dt, int(round(end / dt)), record)
-    return FrontSpeed(_fit_speed(np.array(times), np.array(positions), diffusivity, growth_rate),
-                      theory, cell_size, dt)
+    times, positions = np.array(times), np.array(positions)
+    return FrontSpeed(_fit_speed(times, positions, diffusivity, growth_rate), theory, cell_size, dt,
+                      times, positions)
 
 
 def _initial_state(x: np.ndarray) -> np.ndarray:
