@@ -4,22 +4,20 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 from pathlib import Path
 
 from rimmodel.config import ConfigError, ModelConfig, config_to_toml
 from rimmodel.fem import MPI
 from rimmodel.geometry import build_domain
 from rimmodel.geometry.depth import depth_below_pia
-from rimmodel.io.checkpoint import CHECKPOINT_DIR, Checkpoint, read_checkpoint, write_checkpoint
-from rimmodel.io.fields import FieldWriter
+from rimmodel.io.checkpoint import CHECKPOINT_DIR, Checkpoint, read_checkpoint
 from rimmodel.io.provenance import provenance
-from rimmodel.io.results import CONFIG_FILE, FIELDS_FILE, OBSERVABLES_FILE, STATUS_FILE, RunRecord, write_record
+from rimmodel.io.results import CONFIG_FILE, FIELDS_FILE, OBSERVABLES_FILE, STATUS_FILE, RunRecord
+from rimmodel.io.run_output import RunOutput
 from rimmodel.observables import SCALAR_UNITS, Observables
 from rimmodel.physics.equations import RimEquations
 from rimmodel.pharmacology import occupancy_course
 from rimmodel.solver.discretisation import discretise, refresh_follicle_density, set_initial_state
-from rimmodel.solver.phases import PhaseClock
 from rimmodel.solver.stepper import BDFStepper
 from rimmodel.solver.time_loop import SolverFailure, StepRecord, integrate, stop_times
 
@@ -67,55 +65,12 @@ class Simulation:
         to time.end, writing ``out_dir``. Collective."""
         out_dir = Path(out_dir)
         checkpoint = self._resume_point(out_dir) if resume else None
-        if checkpoint is None:
-            prepare_run_dir(out_dir, overwrite, self.comm)
-            self._reset_to_initial_state()
-            record = self._new_record()
-        else:
-            self.stepper.restore(checkpoint.arrays, checkpoint.previous_dt)
-            record, record.status = checkpoint.record, "running"
-        config, started = self.config, time.perf_counter() - record.provenance.get("wall_time_s", 0.0)
-        if self.comm.rank == 0:
-            (out_dir / CONFIG_FILE).write_text(record.config_toml)
-        fields = FieldWriter(out_dir / FIELDS_FILE, self.disc, append=checkpoint is not None) \
-            if config.output.fields else None
-        progress = _progress_bar(config, self.comm)
-        outputs_written = [checkpoint.number if checkpoint else -1]
-        clock, carried = PhaseClock(self.comm), dict(record.timing) if checkpoint else None
-
-        def on_output(t: float, next_dt: float) -> None:
-            with clock.phase("observables"):
-                record.add_output(t, self.observables.evaluate(), self.observables.depth_profile(),
-                                  (self.occupancy.cns(t), self.occupancy.peripheral(t)))
-            if fields is not None:
-                with clock.phase("field_output"):
-                    fields.write(self.state, t)
-            record.provenance["wall_time_s"] = time.perf_counter() - started
-            record.timing = clock.totals(carried)
-            with clock.phase("record_output"):
-                self._write(out_dir, record)
-            outputs_written[0] += 1
-            self.stepper.jacobian.request_fresh()  # so a resumed run takes the same path from here
-            if config.output.checkpoints:
-                arrays, previous_dt = self.stepper.history()
-                with clock.phase("checkpoints"):
-                    write_checkpoint(out_dir, self.comm, Checkpoint(outputs_written[0], t, next_dt, previous_dt,
-                                                                    arrays, record))
-
-        def on_step(step: StepRecord) -> None:
-            record.steps.append(vars(step))
-            if step.accepted and progress is not None:
-                progress.update(step.dt)
-
+        record = self._start_record(out_dir, overwrite, checkpoint)
+        output = RunOutput(self, out_dir, record, checkpoint)
+        progress = _progress_bar(self.config, self.comm)
         try:
-            if checkpoint is None:
-                on_output(0.0, config.time.dt)
-            outputs = stop_times(config.time.end, config.time.output_interval)
-            stops = stop_times(config.time.end, config.time.output_interval, self.occupancy.breakpoints())
-            integrate(self.stepper, config.time.end, config.time.dt, config.time.dt_min, stops, set(outputs),
-                      on_step, on_output, start=checkpoint and (checkpoint.t, checkpoint.next_dt))
+            self._integrate(output, progress, checkpoint)
             record.status = "completed"
-            record.timing = clock.totals(carried)
             if self.comm.rank == 0:  # nothing left to resume: free the space
                 shutil.rmtree(out_dir / CHECKPOINT_DIR, ignore_errors=True)
         except SolverFailure as failure:
@@ -125,13 +80,40 @@ class Simulation:
             record.status, record.reason = "interrupted", f"{type(error).__name__}: {error}"
             raise
         finally:
-            record.provenance["wall_time_s"] = time.perf_counter() - started
-            self._write(out_dir, record)
+            output.update_totals()
+            output.write_record()
             if progress is not None:
                 progress.close()
             if record.status != "interrupted":  # completed or failed: all ranks are here together,
                 self.comm.Barrier()             # and none reads the run before rank 0 has written it
         return record
+
+    def _start_record(self, out_dir: Path, overwrite: bool, checkpoint: Checkpoint | None) -> RunRecord:
+        if checkpoint is None:
+            prepare_run_dir(out_dir, overwrite, self.comm)
+            self._reset_to_initial_state()
+            record = self._new_record()
+        else:
+            self.stepper.restore(checkpoint.arrays, checkpoint.previous_dt)
+            record, record.status = checkpoint.record, "running"
+        if self.comm.rank == 0:
+            (out_dir / CONFIG_FILE).write_text(record.config_toml)
+        return record
+
+    def _integrate(self, output: RunOutput, progress, checkpoint: Checkpoint | None) -> None:
+        config = self.config
+
+        def on_step(step: StepRecord) -> None:
+            output.record.steps.append(vars(step))
+            if step.accepted and progress is not None:
+                progress.update(step.dt)
+
+        if checkpoint is None:
+            output(0.0, config.time.dt)
+        outputs = stop_times(config.time.end, config.time.output_interval)
+        stops = stop_times(config.time.end, config.time.output_interval, self.occupancy.breakpoints())
+        integrate(self.stepper, config.time.end, config.time.dt, config.time.dt_min, stops, set(outputs),
+                  on_step, output, start=checkpoint and (checkpoint.t, checkpoint.next_dt))
 
     def _resume_point(self, out_dir: Path) -> Checkpoint:
         status = self.comm.bcast(_status(out_dir) if self.comm.rank == 0 else None, root=0)
@@ -156,10 +138,6 @@ class Simulation:
                            depth_bin_edges=self.observables.bin_edges)
         record.provenance.update(global_dofs=self.disc.global_dofs(), cells=self.domain.global_cell_count())
         return record
-
-    def _write(self, out_dir: Path, record: RunRecord) -> None:
-        if self.comm.rank == 0:  # serial I/O of small data, by design
-            write_record(out_dir, record)
 
 
 def prepare_run_dir(out_dir: Path, overwrite: bool, comm) -> None:

@@ -53,6 +53,7 @@ def test_an_existing_run_is_never_overwritten_by_accident(shared_dir, comm):
     with pytest.raises(ConfigError, match="already holds a run"):
         simulation.run(shared_dir / "first")
     assert (shared_dir / "first" / "observables.h5").read_bytes() == before
+    comm.barrier()  # every rank has compared before rank 0 deletes the file to overwrite it
     simulation.run(shared_dir / "first", overwrite=True)
     assert read_run(shared_dir / "first").status == "completed"
 
