@@ -181,13 +181,23 @@ def ring_lines(comm, suite: Suite, system: Subsystem, chi_c: float, figures: Pat
                     "whose spacing is the fastest-growing wavelength of the linear analysis (rings: maxima of "
                     "√r (m − m*) standing out by a quarter of its range; spectral: the J0 mode carrying most "
                     "of the profile).", "", "![rings](figures/verification_rings.png)", "",
-                    "**Not reproduced: Baló-type bands of spared myelin.** With demyelination on, stripping by the "
-                    "plaque (k_ym m* ≈ 1.1 /yr) outpaces the growth of the rings (about 2 /yr at 2χ_c, from a small "
-                    "disturbance), and the mediator, made only where microglia meet intact myelin, vanishes "
-                    "with the myelin: the plaque demyelinates uniformly and, at an expanding edge, chemotaxis "
-                    "makes a single travelling rim instead of successive rings. Concentric demyelination in the "
-                    "Khonsari–Calvez model needs an attractant released by destroyed myelin; rimmodel does not "
-                    "include one (a model extension, not a numerical limit).", ""]
+                    ] + balo_lines(comm, suite, system, chi_c)
+
+
+def balo_lines(comm, suite: Suite, system: Subsystem, chi_c: float) -> list[str]:
+    """The same plaque with demyelination on: does the ring instability leave bands of spared myelin?"""
+    factor, years, disturbance = 3.0, 3.0, 1e-2
+    run = ring_run(comm, factor * chi_c, *suite.ring_disc, end=years, perturbation=disturbance, demyelination=True)
+    stripping = load_config().myelin.microglial_damage_rate * system.steady_state()[0]
+    return ["**Not reproduced: Baló-type bands of spared myelin.** The same plaque with demyelination on, "
+            f"χ = {factor:g} χ_c and a {disturbance:g} disturbance: after {years:g} years the angular-mean myelin "
+            f"lies between {run.myelin_profile.min():.3f} and {run.myelin_profile.max():.3f} at every radius, "
+            f"and {len(run.ring_radii)} microglial rings remain. Stripping by the plaque (k_ym m* = {stripping:.2f} /yr) "
+            "outpaces the growth of the rings, and the mediator, made only where microglia meet intact myelin, "
+            "vanishes with the myelin, so the plaque demyelinates uniformly; at an expanding edge chemotaxis "
+            "makes one travelling rim instead of successive rings. Concentric demyelination in the "
+            "Khonsari–Calvez model needs an attractant released by destroyed myelin; rimmodel does not include "
+            "one (a model extension, not a numerical limit).", ""]
 
 
 def _ring_figure(path: Path, runs: dict) -> None:
