@@ -7,6 +7,7 @@ sample of a study, BTK occupancy at a new time) never recompiles a form.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import ufl
 
@@ -56,6 +57,62 @@ class Tissue:
     ds_pial: ufl.Measure            # the pial boundary
 
 
+class Equations(Protocol):
+    """What ``BDFStepper`` needs: one UFL component per name in ``fields``."""
+
+    fields: tuple[str, ...]
+
+    def mass(self, du_dt, v, tissue: Tissue): ...
+
+    def spatial_residual(self, u, v, tissue: Tissue): ...
+
+    def set_time(self, t: float) -> None: ...
+
+    def set_parameters(self, config: ModelConfig) -> None: ...
+
+
+def parameter_constants(mesh, symbols) -> dict[str, fem.Constant]:
+    return {symbol: fem.Constant(mesh, 0.0) for symbol in symbols}
+
+
+def assign_parameters(constants: dict[str, fem.Constant], config: ModelConfig) -> None:
+    for symbol, constant in constants.items():
+        section, key = PARAMETER_SYMBOLS[symbol]
+        constant.value = float(getattr(getattr(config, section), key))
+
+
+def parameter_values(constants: dict[str, fem.Constant]) -> str:
+    return ", ".join(f"{s}={float(c.value):g}" for s, c in constants.items())
+
+
+def mass_term(du_dt, v, count: int, tissue: Tissue):
+    """sum_i du_i/dt v_i over the fields, on ``tissue.dx_reaction`` (vertex quadrature: lumped)."""
+    return sum(du_dt[i] * v[i] for i in range(count)) * tissue.dx_reaction
+
+
+# The microglia and mediator terms, shared with the reduced systems of rimmodel.physics.subsystems.
+
+def microglia_flux(k, m, c):
+    """Random motility and volume-filling chemotaxis up the mediator gradient."""
+    return k["D_m"] * ufl.grad(m) - k["chi"] * m * (1 - m) * ufl.grad(c)
+
+
+def microglia_growth(k, m, signal, btk_suppression):
+    """Activation by the signal (BTK blocks the share E_m b_cns of it) minus deactivation."""
+    activation = k["r_0"] + btk_suppression * k["r_m"] * signal / (k["K_s"] + signal)
+    return activation * (k["sigma_0"] + m) * (1 - m) - k["delta_m"] * m
+
+
+def myelin_content(k, tissue: Tissue):
+    """rho: 1 in white matter, rho_ctx in cortex."""
+    return tissue.white_matter + k["rho_ctx"] * (1 - tissue.white_matter)
+
+
+def mediator_reaction(k, m, c, y, content):
+    """Decay, production from myelin debris (y: intact myelin) and by microglia directly."""
+    return -k["k_c"] * c + k["p_c"] * content * m * y + k["p_m"] * m
+
+
 class RimEquations:
     """The five-field model: microglia, mediator, follicle factor, myelin, axons."""
 
@@ -63,19 +120,17 @@ class RimEquations:
 
     def __init__(self, mesh, config: ModelConfig, occupancy: OccupancyCourse):
         self.occupancy = occupancy
-        self.constants = {symbol: fem.Constant(mesh, 0.0) for symbol in PARAMETER_SYMBOLS}
+        self.constants = parameter_constants(mesh, PARAMETER_SYMBOLS)
         self.btk_cns = fem.Constant(mesh, 0.0)
         self.btk_peripheral = fem.Constant(mesh, 0.0)
         self.set_parameters(config)
         self.set_time(0.0)
 
     def __str__(self) -> str:
-        values = ", ".join(f"{s}={float(c.value):g}" for s, c in self.constants.items())
-        return f"RimEquations (mm, yr):\n{EQUATIONS}\n  with {values}"
+        return f"RimEquations (mm, yr):\n{EQUATIONS}\n  with {parameter_values(self.constants)}"
 
     def set_parameters(self, config: ModelConfig) -> None:
-        for symbol, (section, key) in PARAMETER_SYMBOLS.items():
-            self.constants[symbol].value = float(getattr(getattr(config, section), key))
+        assign_parameters(self.constants, config)
 
     def set_time(self, t: float) -> None:
         """Evaluate the occupancy course at t (the stepper passes the implicit time level)."""
@@ -83,7 +138,7 @@ class RimEquations:
         self.btk_peripheral.value = self.occupancy.peripheral(t)
 
     def mass(self, du_dt, v, tissue: Tissue):
-        return sum(du_dt[i] * v[i] for i in range(len(FIELDS))) * tissue.dx_reaction
+        return mass_term(du_dt, v, len(FIELDS), tissue)
 
     def spatial_residual(self, u, v, tissue: Tissue):
         """G(u; v) such that the weak problem reads  M(du/dt, v) + G(u; v) = 0."""
@@ -92,17 +147,15 @@ class RimEquations:
         vm, vc, vf, vy, va = (v[i] for i in range(5))
         grad, inner = ufl.grad, ufl.inner
 
-        transport = (inner(k["D_m"] * grad(m) - k["chi"] * m * (1 - m) * grad(c), grad(vm))
+        transport = (inner(microglia_flux(k, m, c), grad(vm))
                      + k["D_c"] * inner(grad(c), grad(vc))
                      + k["D_f"] * inner(grad(f), grad(vf))) * tissue.dx
 
         signal = c + k["w_f"] * f
-        activation = (k["r_0"] + (1 - k["E_m"] * self.btk_cns) * k["r_m"] * signal / (k["K_s"] + signal))
-        myelin_content = tissue.white_matter + k["rho_ctx"] * (1 - tissue.white_matter)
         inflammation = k["k_am"] * m + k["k_af"] * f
         reactions = (
-            (activation * (k["sigma_0"] + m) * (1 - m) - k["delta_m"] * m) * vm
-            + (-k["k_c"] * c + k["p_c"] * myelin_content * m * y + k["p_m"] * m) * vc
+            microglia_growth(k, m, signal, 1 - k["E_m"] * self.btk_cns) * vm
+            + mediator_reaction(k, m, c, y, myelin_content(k, tissue)) * vc
             - k["k_f"] * f * vf
             + (-(k["k_ym"] * m + k["k_yf"] * f) * y + k["k_r"] * (1 - y) * (1 - m)) * vy
             - (inflammation * (1 + k["gamma"] * (1 - y)) + k["k_ad"] * (1 - y)) * a * va

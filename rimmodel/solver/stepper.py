@@ -16,7 +16,7 @@ import numpy as np
 import ufl
 
 from rimmodel.fem import MPI, PETSc, dolfinx, fem
-from rimmodel.physics.equations import RimEquations, Tissue
+from rimmodel.physics.equations import Equations, Tissue
 from rimmodel.solver.jacobian_reuse import JacobianReuse
 
 _problem_ids = itertools.count()
@@ -33,7 +33,7 @@ class StepOutcome:
 class BDFStepper:
     """Advances ``state`` from t to t + dt; history is kept for BDF2."""
 
-    def __init__(self, equations: RimEquations, tissue: Tissue, space, scheme: str,
+    def __init__(self, equations: Equations, tissue: Tissue, space, scheme: str,
                  petsc_options: dict, negativity_tolerance: float, forcing=None, jacobian_reuse: int = 0):
         """``forcing(test, tissue)``, if given, returns a form added to the right-hand side
         (manufactured-solution sources in verification; None for the disease model)."""

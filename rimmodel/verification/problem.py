@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from rimmodel.fem import fem
 from rimmodel.geometry.domain import Domain
-from rimmodel.physics.equations import FIELDS, RimEquations, Tissue
+from rimmodel.physics.equations import Equations, RimEquations, Tissue
 from rimmodel.physics.treatment import PiecewiseConstantOccupancy
 from rimmodel.solver.discretisation import build_tissue
 from rimmodel.solver.stepper import BDFStepper
 
 
-def build_stepper(domain: Domain, config, scheme: str = "bdf2", equations: RimEquations | None = None,
+def build_stepper(domain: Domain, config, scheme: str = "bdf2", equations: Equations | None = None,
                   forcing=None) -> tuple[BDFStepper, Tissue]:
-    degree = config.discretisation.degree
-    space = fem.functionspace(domain.mesh, ("Lagrange", degree, (len(FIELDS),)))
-    scalar_space, _ = space.sub(0).collapse()
-    tissue = build_tissue(domain, scalar_space, config)
+    """The model's equations by default; any ``Equations`` (e.g. a reduced system) on as many fields."""
     if equations is None:
         equations = RimEquations(domain.mesh, config, PiecewiseConstantOccupancy.from_parameters(config.btk))
+    degree = config.discretisation.degree
+    space = fem.functionspace(domain.mesh, ("Lagrange", degree, (len(equations.fields),)))
+    # not space.sub(0): a one-component blocked space has no sub-spaces
+    tissue = build_tissue(domain, fem.functionspace(domain.mesh, ("Lagrange", degree)), config)
     stepper = BDFStepper(equations, tissue, space, scheme, config.solver.petsc_options, 1e-9, forcing,
                          config.solver.jacobian_reuse)
     return stepper, tissue
