@@ -57,6 +57,7 @@ class BDFStepper:
             residual, self.state, petsc_options_prefix=f"rimmodel_{next(_problem_ids)}_",
             petsc_options=dict(petsc_options))
         self.jacobian = JacobianReuse(self.problem.solver, jacobian_reuse)
+        self.extrapolate = True  # predictor for Newton (see _predict); False starts from u^n
 
     def initialise(self) -> None:
         """Call once the initial condition is in ``state``."""
@@ -89,7 +90,7 @@ class BDFStepper:
 
     def _solve(self, dt: float) -> StepOutcome:
         self.jacobian.before_solve(self.coefficients[0].value / dt)
-        self.state.x.array[:] = self.previous.x.array
+        self._predict(dt)
         snes = self.problem.solver
         try:
             self.problem.solve()
@@ -103,6 +104,14 @@ class BDFStepper:
         if problem:
             return self._reject(problem, snes)
         return StepOutcome(True, "ok", snes.getIterationNumber(), snes.getLinearSolveIterations())
+
+    def _predict(self, dt: float) -> None:
+        """Newton's initial guess: u^n extrapolated linearly through u^{n-1}, kept non-negative
+        (every field is a density); u^n itself before there is a history."""
+        self.state.x.array[:] = self.previous.x.array
+        if self.extrapolate and self.previous_dt is not None:
+            slope = (self.previous.x.array - self.before_previous.x.array) * (dt / self.previous_dt)
+            self.state.x.array[:] = np.maximum(self.state.x.array + slope, 0.0)
 
     def accept(self, dt: float) -> None:
         self.before_previous.x.array[:] = self.previous.x.array
