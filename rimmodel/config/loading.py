@@ -11,8 +11,9 @@ from typing import Any
 
 import tomli_w
 
-from rimmodel.config.parameters import ModelConfig, default_petsc_options
-from rimmodel.config.spec import ConfigError, Spec, check_number
+from rimmodel.config.parameters import ModelConfig, SolverParameters
+from rimmodel.config.solver_presets import SOLVER_PRESETS, preset_options
+from rimmodel.config.spec import ConfigError, Spec, check_number, spec_of
 
 
 def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> ModelConfig:
@@ -58,9 +59,28 @@ def set_dotted(raw: dict, dotted: str, value: Any, context: str = "") -> None:
 
 
 def config_from_dict(raw: dict) -> ModelConfig:
-    config = build_section(ModelConfig, raw, prefix="")
+    config = build_section(ModelConfig, with_solver_preset(raw), prefix="")
     check_consistency(config)
     return config
+
+
+def with_solver_preset(raw: dict) -> dict:
+    """``raw`` with solver.petsc_options = the preset's options updated by the config's own.
+
+    Resolved before validation because the field default cannot see the preset. Idempotent:
+    a stored config.toml (preset name plus the full merged options) reads back unchanged.
+    """
+    solver = raw.get("solver") if isinstance(raw, dict) else None
+    if not isinstance(solver, dict):
+        return raw  # no [solver]: the defaults; not a table: build_section says so
+    name = solver.get("preset", "direct")
+    if not isinstance(name, str) or name not in SOLVER_PRESETS:
+        raise ConfigError(f"solver.preset = {name!r} is not allowed: "
+                          f"{spec_of(SolverParameters, 'preset').allowed()}")
+    given = solver.get("petsc_options", {})
+    if not isinstance(given, dict):
+        return raw  # _petsc_options names the error
+    return raw | {"solver": solver | {"petsc_options": preset_options(name) | given}}
 
 
 def build_section(cls: type, raw: Any, prefix: str):
@@ -122,7 +142,7 @@ def _petsc_options(key: str, value: Any) -> dict:
         if not isinstance(option, (str, int, float, bool)):
             raise ConfigError(f"{key}.{name}: PETSc option values must be strings, numbers or "
                               f"booleans, got {option!r}")
-    return default_petsc_options() | value  # a user option adds to or replaces a default
+    return dict(value)  # already merged onto the preset's options (with_solver_preset)
 
 
 def check_consistency(config: ModelConfig) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from rimmodel.config.solver_presets import SOLVER_PRESETS, preset_options
 from rimmodel.config.spec import param
 from rimmodel.config.treatment import TreatmentParameters
 
@@ -249,23 +250,16 @@ class DiscretisationParameters:
 
 
 def default_petsc_options() -> dict:
-    return {
-        "snes_type": "newtonls",
-        "snes_linesearch_type": "basic",
-        "snes_rtol": 1e-10,
-        "snes_atol": 1e-11,
-        "snes_stol": 1e-10,  # converged once Newton updates stall at round-off
-        "snes_max_it": 25,
-        "ksp_type": "preonly",
-        "pc_type": "lu",
-        "pc_factor_mat_solver_type": "mumps",
-    }
+    return preset_options("direct")
 
 
 @dataclass
 class SolverParameters:
-    petsc_options: dict = param(None, "-", "PETSc options for the coupled Newton solve",
-                                factory=default_petsc_options)
+    preset: str = param("direct", "-", "Named PETSc option set (rimmodel/config/solver_presets.py): "
+                        "direct (MUMPS LU) or iterative_3d (GMRES + fieldsplit AMG/Schwarz-ILU, for large 3D "
+                        "meshes; docs/scaling.md)", choices=tuple(SOLVER_PRESETS))
+    petsc_options: dict = param(None, "-", "PETSc options for the coupled Newton solve: the preset's, "
+                                "with the options given here added or replaced", factory=default_petsc_options)
     negativity_tolerance: float = param(
         1e-6, "1", "A step whose densities fall below minus this is rejected and retried",
         low=0.0, high=1.0)
