@@ -57,7 +57,7 @@ class BDFStepper:
             residual, self.state, petsc_options_prefix=f"rimmodel_{next(_problem_ids)}_",
             petsc_options=dict(petsc_options))
         self.jacobian = JacobianReuse(self.problem.solver, jacobian_reuse)
-        self.extrapolate = True  # predictor for Newton (see _predict); False starts from u^n
+        self.extrapolate = True  # predictor for Newton (see _initial_guess); False starts from u^n
 
     def initialise(self) -> None:
         """Call once the initial condition is in ``state``."""
@@ -82,15 +82,17 @@ class BDFStepper:
         """Solve for t + dt. On rejection ``state`` is restored to u^n."""
         self._set_coefficients(dt)
         self.equations.set_time(t + dt)
-        outcome = self._solve(dt)
-        if not outcome.accepted and self.jacobian.reused:
-            self.jacobian.request_fresh()  # a stale Jacobian may be why: retry before shrinking the step
-            outcome = self._solve(dt)
+        outcome = self._solve(dt, predict=self.extrapolate)
+        if not outcome.accepted and (self.jacobian.reused or self.extrapolate):
+            # a stale Jacobian or a poor predicted guess (large steps across a steep front) may be
+            # why: retry from u^n with a fresh Jacobian before the time loop shrinks the step
+            self.jacobian.request_fresh()
+            outcome = self._solve(dt, predict=False)
         return outcome
 
-    def _solve(self, dt: float) -> StepOutcome:
+    def _solve(self, dt: float, predict: bool) -> StepOutcome:
         self.jacobian.before_solve(self.coefficients[0].value / dt)
-        self._predict(dt)
+        self._initial_guess(dt, predict)
         snes = self.problem.solver
         try:
             self.problem.solve()
@@ -105,11 +107,11 @@ class BDFStepper:
             return self._reject(problem, snes)
         return StepOutcome(True, "ok", snes.getIterationNumber(), snes.getLinearSolveIterations())
 
-    def _predict(self, dt: float) -> None:
-        """Newton's initial guess: u^n extrapolated linearly through u^{n-1}, kept non-negative
-        (every field is a density); u^n itself before there is a history."""
+    def _initial_guess(self, dt: float, predict: bool) -> None:
+        """Newton's initial guess: u^n, or with ``predict`` u^n extrapolated linearly through
+        u^{n-1} and kept non-negative (every field is a density)."""
         self.state.x.array[:] = self.previous.x.array
-        if self.extrapolate and self.previous_dt is not None:
+        if predict and self.previous_dt is not None:
             slope = (self.previous.x.array - self.before_previous.x.array) * (dt / self.previous_dt)
             self.state.x.array[:] = np.maximum(self.state.x.array + slope, 0.0)
 
