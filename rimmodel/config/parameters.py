@@ -266,7 +266,7 @@ class SolverParameters:
     jacobian_reuse: int = param(
         10, "-", "Newton iterations one factorised Jacobian serves, across time steps (chord-Newton; "
         "0 = a fresh Jacobian every iteration). Converged solutions do not depend on it",
-        source="measured: 3.4-4.2x faster reference runs (benchmarks/README.md)", low=0, high=10000)
+        source="measured: 3.4-4.2x faster reference runs (README.md, Benchmark)", low=0, high=10000)
 
 
 @dataclass

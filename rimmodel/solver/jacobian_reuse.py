@@ -2,7 +2,7 @@
 
 A lesion edge moves over years while steps are weeks, so consecutive Jacobians differ
 little; with a fresh Jacobian every Newton iteration, LU factorisation took two thirds
-of the reference run (benchmarks/README.md). One factorised Jacobian is therefore kept
+of the reference run (README.md, "Benchmark"). One factorised Jacobian is therefore kept
 and rebuilt only
 * on the first solve, and when asked (``request_fresh``: new parameter values, a
   restored state, every output time, so a run resumed from a checkpoint repeats the
