@@ -132,11 +132,11 @@ def pattern_run(comm, chi: float, length: float = 20.0, cell_size: float = 0.02,
     noise = _cosine_noise(length, seed)
     stepper.state.interpolate(lambda x: _perturbed_state(x, m_star, c_star, noise))
     stepper.initialise()
-    initial = _amplitude(comm, stepper.state, m_star)
+    initial = microglia_amplitude(comm, stepper.state, m_star)
     march(stepper, dt, int(round(end / dt)))
     scalar_space, _ = stepper.state.function_space.sub(0).collapse()
     x, m = _gather_profile(comm, scalar_space, stepper.state)
-    return PatternRun(chi, initial, _amplitude(comm, stepper.state, m_star), _dominant_wavelength(x, m - m_star))
+    return PatternRun(chi, initial, microglia_amplitude(comm, stepper.state, m_star), _dominant_wavelength(x, m - m_star))
 
 
 def _cosine_noise(length: float, seed: int, modes: int = 200):
@@ -156,7 +156,8 @@ def _perturbed_state(x: np.ndarray, m_star: float, c_star: float, noise) -> np.n
     return values
 
 
-def _amplitude(comm, state, m_star: float) -> float:
+def microglia_amplitude(comm, state, m_star: float) -> float:
+    """max |m - m*| over the mesh (owned nodes, all ranks)."""
     owned = state.function_space.dofmap.index_map.size_local * len(FIELDS)
     return comm.allreduce(float(np.max(np.abs(state.x.array[:owned:len(FIELDS)] - m_star))), op=MPI.MAX)
 

@@ -25,7 +25,7 @@ from rimmodel.fem import MPI
 from rimmodel.fem import mesh as dmesh
 from rimmodel.geometry.domain import OUTER, WHITE_MATTER, Domain
 from rimmodel.physics.equations import FIELDS
-from rimmodel.verification.chemotactic_instability import Subsystem, fastest_wavelength
+from rimmodel.verification.chemotactic_instability import Subsystem, fastest_wavelength, microglia_amplitude
 from rimmodel.verification.problem import build_stepper, march
 
 MICROGLIA, MEDIATOR, MYELIN, AXONS = (FIELDS.index(name) for name in ("microglia", "mediator", "myelin", "axons"))
@@ -88,13 +88,13 @@ def ring_run(comm, chi: float, radius: float = 12.0, cell_size: float = 0.05, dt
     noise = _bessel_noise(radius, seed)
     stepper.state.interpolate(lambda x: _perturbed_plaque(x, m_star, c_star, perturbation * noise(x)))
     stepper.initialise()
-    initial = _amplitude(comm, stepper.state, m_star)
+    initial = microglia_amplitude(comm, stepper.state, m_star)
     march(stepper, dt, int(round(end / dt)))
     position, profiles = radial_profiles(comm, stepper.state, radius, cell_size)
     deviation = profiles[MICROGLIA] - m_star
     # J0 decays like r^(-1/2): weight by sqrt(r) so that outer rings count as much as inner ones
     rings = ring_radii(position, deviation * np.sqrt(position), 0.5 * fastest_wavelength(system, chi))
-    return RingRun(chi, radius, cell_size, end, initial, _amplitude(comm, stepper.state, m_star),
+    return RingRun(chi, radius, cell_size, end, initial, microglia_amplitude(comm, stepper.state, m_star),
                    dominant_wavelength(position, deviation, radius), rings, position,
                    profiles[MICROGLIA], profiles[MYELIN], _gather_microglia(comm, stepper.state))
 
@@ -115,11 +115,6 @@ def _perturbed_plaque(x: np.ndarray, m_star: float, c_star: float, disturbance: 
     values[MYELIN] = 1.0
     values[AXONS] = 1.0
     return values
-
-
-def _amplitude(comm, state, m_star: float) -> float:
-    owned = state.function_space.dofmap.index_map.size_local * len(FIELDS)
-    return comm.allreduce(float(np.max(np.abs(state.x.array[:owned:len(FIELDS)] - m_star))), op=MPI.MAX)
 
 
 def _gather_microglia(comm, state) -> tuple[np.ndarray, np.ndarray]:
