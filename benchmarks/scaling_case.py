@@ -113,13 +113,14 @@ def measure(args) -> dict | None:
     from rimmodel.config import load_config
     from rimmodel.fem import MPI
     from rimmodel.geometry import build_domain
+    from rimmodel.physics.equations import FIELDS
     from rimmodel.simulation import Simulation
     from rimmodel.solver.discretisation import discretise
 
     config = load_config(None, (*slab_overrides(args.mesh_size, args.length, args.area_factor, args.steps,
                                                 args.preset), *args.set))
     if args.partition_only:  # no forms, no matrix: many oversubscribed ranks fit in memory
-        case = describe(discretise(build_domain(config.geometry, MPI.COMM_WORLD, config.lesion), config), args)
+        case = describe(discretise(build_domain(config.geometry, MPI.COMM_WORLD, config.lesion), config, FIELDS), args)
         return case if MPI.COMM_WORLD.rank == 0 else None
     started = time.perf_counter()
     simulation = Simulation(config)

@@ -51,7 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE")
     show.set_defaults(handler=_show_config)
 
-    equations = commands.add_parser("equations", help="print the model equations")
+    equations = commands.add_parser("equations", help="print the model equations and a legend of their symbols")
+    equations.add_argument("config", type=Path, nargs="?", help="take parameter values from this config")
+    equations.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE")
     equations.set_defaults(handler=_equations)
 
     verify = commands.add_parser("verify", help="run the verification cases, write a Markdown report")
@@ -126,9 +128,10 @@ def _demo(args) -> int:
 
 
 def _equations(args) -> int:
-    from rimmodel.physics.equations import EQUATIONS
+    from rimmodel.config import load_config
+    from rimmodel.physics.equations import FIELDS, describe
 
-    print(EQUATIONS)
+    print(describe(FIELDS, load_config(args.config, args.overrides)))
     return 0
 
 

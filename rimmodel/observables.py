@@ -42,7 +42,8 @@ class Observables:
         msh = disc.domain.mesh
         self.comm = msh.comm
         self.dim = msh.topology.dim
-        m, _, _, y, a = (state[i] for i in range(5))
+        values = disc.fields.split(state)
+        m, y, a = values["microglia"], values["myelin"], values["axons"]
         self.myelin_threshold = fem.Constant(msh, 0.0)
         self.microglia_threshold = fem.Constant(msh, 0.0)
         dx = ufl.Measure("dx", domain=msh, subdomain_data=disc.domain.cell_tags)

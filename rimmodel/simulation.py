@@ -15,7 +15,8 @@ from rimmodel.io.provenance import provenance
 from rimmodel.io.results import CONFIG_FILE, FIELDS_FILE, OBSERVABLES_FILE, STATUS_FILE, RunRecord
 from rimmodel.io.run_output import RunOutput
 from rimmodel.observables import SCALAR_UNITS, Observables
-from rimmodel.physics.equations import RimEquations
+from rimmodel.physics.equations import FIELDS, RimEquations
+from rimmodel.physics.fields import FieldSet
 from rimmodel.pharmacology import occupancy_course
 from rimmodel.solver.discretisation import discretise, refresh_follicle_density, set_initial_state
 from rimmodel.solver.stepper import BDFStepper
@@ -25,12 +26,13 @@ from rimmodel.solver.time_loop import SolverFailure, StepRecord, integrate, stop
 class Simulation:
     """Builds every piece once; ``run()`` integrates and writes one run directory."""
 
-    def __init__(self, config: ModelConfig, comm=MPI.COMM_WORLD):
+    def __init__(self, config: ModelConfig, comm=MPI.COMM_WORLD, fields: FieldSet = FIELDS):
+        """``fields``: the model's field declarations (rimmodel.physics.equations.FIELDS)."""
         self.config, self.comm = config, comm
         self.domain = build_domain(config.geometry, comm, config.lesion)
-        self.disc = discretise(self.domain, config)
         self.occupancy = occupancy_course(config)
-        self.equations = RimEquations(self.domain.mesh, config, self.occupancy)
+        self.equations = RimEquations(self.domain.mesh, config, self.occupancy, fields)
+        self.disc = discretise(self.domain, config, self.equations.fields)
         self.stepper = BDFStepper(self.equations, self.disc.tissue, self.disc.space, config.time.scheme,
                                   config.solver.petsc_options, config.solver.negativity_tolerance,
                                   jacobian_reuse=config.solver.jacobian_reuse)

@@ -86,10 +86,8 @@ def _far_cortex_dofs(simulation, lesion_x: float, distance: float) -> np.ndarray
 
 def _worst_damage(simulation, dofs: np.ndarray) -> dict[str, float]:
     from rimmodel.fem import MPI
-    from rimmodel.physics.equations import FIELDS
-
-    values = {name: simulation.state.x.array[simulation.disc.component_dofs[i][dofs]]
-              for i, name in enumerate(FIELDS)}
+    values = {name: simulation.state.x.array[simulation.disc.dofs(name)[dofs]]
+              for name in simulation.disc.fields.names}
     local = {"microglia": values["microglia"].max(initial=0.0),
              "myelin": (1 - values["myelin"]).max(initial=0.0),
              "axons": (1 - values["axons"]).max(initial=0.0)}

@@ -1,12 +1,14 @@
 """Named solver presets: validated by name, merged with user options, and the iterative 3D preset
 gives the direct solver's answer (runs serially and under mpirun -n 2)."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from rimmodel.config import ConfigError, config_from_dict, config_to_dict, load_config
-from rimmodel.config.solver_presets import ITERATIVE_3D, SOLVER_PRESETS
-from rimmodel.physics.equations import FIELDS
+from rimmodel.config.solver_presets import SOLVER_PRESETS, solver_options
+from rimmodel.physics.equations import AXONS, FIELDS
 
 # a small 3D slab (6912 tetrahedra, 8075 DOFs) with one follicle on its pia (y = 4.5 mm)
 SMALL_SLAB = ("geometry.kind=cortical_slab", "geometry.mesh_size=0.25", "geometry.width=4.0",
@@ -39,14 +41,25 @@ def test_user_options_add_to_or_replace_the_preset():
     assert load_config(None).solver.petsc_options == SOLVER_PRESETS["direct"]
 
 
-def test_fieldsplit_splits_follow_the_field_order():
-    fields = sorted(int(i) for key, value in ITERATIVE_3D.items() if key.endswith("_fields")
-                    for i in str(value).split(","))
-    assert fields == list(range(len(FIELDS))) == list(range(ITERATIVE_3D["pc_fieldsplit_block_size"]))
-    assert [FIELDS[int(i)] for i in ITERATIVE_3D["pc_fieldsplit_0_fields"].split(",")] == \
-        ["microglia", "myelin", "axons"]
-    assert FIELDS[int(ITERATIVE_3D["pc_fieldsplit_1_fields"])] == "mediator"
-    assert FIELDS[int(ITERATIVE_3D["pc_fieldsplit_2_fields"])] == "follicle_factor"
+def test_fieldsplit_is_derived_from_the_declared_fields():
+    options = solver_options(SOLVER_PRESETS["iterative_3d"], FIELDS.split_blocks(), len(FIELDS))
+    assert options["pc_fieldsplit_block_size"] == len(FIELDS)
+    blocks = [[FIELDS.names[int(i)] for i in options[f"pc_fieldsplit_{n}_fields"].split(",")] for n in range(3)]
+    assert blocks == [["microglia", "myelin", "axons"], ["mediator"], ["follicle_factor"]]
+    assert options["fieldsplit_0_pc_type"] == "asm" and options["fieldsplit_1_pc_type"] == "gamg"
+    # a sixth field is split with the others of its kind: nothing to edit in the preset
+    sixth = dataclasses.replace(AXONS, name="astrocytes", symbol="A")
+    six = FIELDS.with_field(sixth)
+    options = solver_options(SOLVER_PRESETS["iterative_3d"], six.split_blocks(), len(six))
+    assert options["pc_fieldsplit_block_size"] == 6 and options["pc_fieldsplit_0_fields"] == "0,3,4,5"
+
+
+def test_a_user_split_that_does_not_match_the_fields_is_refused():
+    stale = SOLVER_PRESETS["iterative_3d"] | {"pc_fieldsplit_block_size": 5}
+    six = FIELDS.with_field(dataclasses.replace(AXONS, name="astrocytes", symbol="A"))
+    with pytest.raises(ValueError, match="pc_fieldsplit_block_size = 5 does not match the model's fields"):
+        solver_options(stale, six.split_blocks(), len(six))
+    assert solver_options(SOLVER_PRESETS["direct"], six.split_blocks(), len(six)) == SOLVER_PRESETS["direct"]
 
 
 def _final_state(preset: str, out_dir) -> tuple[np.ndarray, object]:
@@ -63,7 +76,12 @@ def test_iterative_3d_preset_matches_lu_on_a_3d_slab(shared_dir, comm):
     iterative, simulation = _final_state("iterative_3d", shared_dir / "iterative")
     matrix = simulation.stepper.problem.solver.getJacobian()[0]
     assert matrix.getBlockSize() == len(FIELDS)  # what pc_fieldsplit_block_size relies on
-    assert simulation.stepper.problem.solver.getKSP().getPC().getType() == "fieldsplit"
+    pc = simulation.stepper.problem.solver.getKSP().getPC()
+    assert pc.getType() == "fieldsplit"
+    # the preconditioner really split the fields as declared: block sizes are nodes x fields per block
+    nodes = simulation.disc.scalar_space.dofmap.index_map.size_local
+    sizes = [sub.getOperators()[0].getLocalSize()[0] for sub in pc.getFieldSplitSubKSP()]
+    assert sizes == [nodes * len(indices) for _, indices in FIELDS.split_blocks()]
     difference = comm.allreduce(float(np.max(np.abs(iterative - direct))), op=max_op())
     scale = comm.allreduce(float(np.max(np.abs(direct))), op=max_op())
     assert difference <= AGREEMENT * scale, (difference, scale)

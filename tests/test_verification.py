@@ -15,8 +15,8 @@ from rimmodel.verification.manufactured import (linear_solution, observed_order,
 ORDER_TOLERANCE = 0.15
 
 
-def stationary_solution(x, t, dim):
-    return smooth_solution(x, 0.0 * t, dim)
+def stationary_solution(x, t, dim, fields):
+    return smooth_solution(x, 0.0 * t, dim, fields)
 
 
 @pytest.mark.parametrize("dim, degree, levels", [(2, 1, (8, 16, 32)), (2, 2, (8, 16, 32)),

@@ -16,8 +16,10 @@ from rimmodel.config.solver_presets import SOLVER_PRESETS, preset_options
 from rimmodel.config.spec import ConfigError, Spec, check_number, spec_of
 
 
-def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> ModelConfig:
-    """Read a TOML file (or the defaults), apply ``section.key=value`` overrides, validate."""
+def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = (),
+                schema: type = ModelConfig) -> ModelConfig:
+    """Read a TOML file (or the defaults), apply ``section.key=value`` overrides, validate against
+    ``schema`` (ModelConfig, or a subclass with more sections, e.g. for a new field)."""
     raw: dict = {}
     if path is not None:
         path = Path(path)
@@ -29,7 +31,7 @@ def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str
             raise ConfigError(f"{path}: not valid TOML: {err}") from err
     for item in overrides:
         apply_override(raw, item)
-    return config_from_dict(raw)
+    return config_from_dict(raw, schema)
 
 
 def apply_override(raw: dict, item: str) -> None:
@@ -58,8 +60,8 @@ def set_dotted(raw: dict, dotted: str, value: Any, context: str = "") -> None:
     node[keys[-1]] = value
 
 
-def config_from_dict(raw: dict) -> ModelConfig:
-    config = build_section(ModelConfig, with_solver_preset(raw), prefix="")
+def config_from_dict(raw: dict, schema: type = ModelConfig) -> ModelConfig:
+    config = build_section(schema, with_solver_preset(raw), prefix="")
     check_consistency(config)
     return config
 

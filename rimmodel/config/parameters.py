@@ -8,10 +8,11 @@ Sources are given in short form; full references are in ``docs/model.md``.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from rimmodel.config.solver_presets import SOLVER_PRESETS, preset_options
-from rimmodel.config.spec import param
+from rimmodel.config.spec import Spec, param
 from rimmodel.config.treatment import TreatmentParameters
 
 DAYS_PER_YEAR = 365.25
@@ -102,27 +103,27 @@ class MicrogliaParameters:
         0.05, "mm^2/yr", "Random motility D_m of activated microglia (chronic rims are near sessile; "
         "acute-model values, 0.095 mm^2/day, would move the edge ~1000x too fast)",
         source="assumed; acute value in Lombardo et al. 2017 (J Math Biol 75:373) as coded in "
-        "NeuroImmunoModel", low=0.0, high=1e3)
+        "NeuroImmunoModel", low=0.0, high=1e3, symbol="D_m")
     chemotactic_sensitivity: float = param(
         0.1, "mm^2/yr", "Chemotactic sensitivity chi toward the mediator gradient (volume filling m(1-m))",
-        source="structure: Khonsari & Calvez 2007, PLoS ONE 2:e150; value assumed", low=0.0, high=1e4)
+        source="structure: Khonsari & Calvez 2007, PLoS ONE 2:e150; value assumed", low=0.0, high=1e4, symbol="chi")
     activation_rate: float = param(
         2.2, "1/yr", "Maximal activation/proliferation rate r_m driven by inflammatory signals",
-        low=0.0, high=1e4)
+        low=0.0, high=1e4, symbol="r_m")
     basal_growth_rate: float = param(
         0.0, "1/yr", "Signal-independent logistic growth r_0 (0 in the disease model; used for the "
-        "Fisher-KPP verification limit)", low=0.0, high=1e4)
+        "Fisher-KPP verification limit)", low=0.0, high=1e4, symbol="r_0")
     half_saturation: float = param(1.0, "1", "Signal level K_s giving half-maximal activation",
-                                   low=1e-6, high=1e3)
+                                   low=1e-6, high=1e3, symbol="K_s")
     resting_pool: float = param(
         0.005, "1", "Resting microglia available for activation, sigma_0 (fraction of capacity)",
-        low=0.0, high=1.0)
+        low=0.0, high=1.0, symbol="sigma_0")
     deactivation_rate: float = param(
         0.5, "1/yr", "Return to the resting state / death, delta_m; sets rim burn-out once the "
         "myelin fuel is gone", source="assumed; order set by median rim lifetime ~7 yr, "
-        "Absinta et al. 2021, Nature", low=0.0, high=1e4)
+        "Absinta et al. 2021, Nature", low=0.0, high=1e4, symbol="delta_m")
     follicle_weight: float = param(0.5, "1", "Weight w_f of follicle factors in microglial activation",
-                                   low=0.0, high=1e3)
+                                   low=0.0, high=1e3, symbol="w_f")
 
 
 @dataclass
@@ -132,15 +133,15 @@ class MediatorParameters:
     diffusivity: float = param(
         1.2e3, "mm^2/yr", "Effective diffusivity D_c in the extracellular space",
         source="[derived] D_free ~1e-6 cm^2/s for a 17-50 kDa protein divided by lambda^2 = 2.6, "
-        "Sykova & Nicholson 2008, Physiol Rev 88:1277", low=1e-6, high=1e6)
+        "Sykova & Nicholson 2008, Physiol Rev 88:1277", low=1e-6, high=1e6, symbol="D_c")
     decay_rate: float = param(
         5.0e3, "1/yr", "Clearance/decay rate k_c (half-life ~1.2 h); with D_c, L_c = sqrt(D_c/k_c) = 0.49 mm",
-        low=1e-6, high=1e7)
+        low=1e-6, high=1e7, symbol="k_c")
     debris_production: float = param(
         7.5e4, "1/yr", "Production p_c by activated microglia engulfing myelin (proportional to "
-        "m * myelin * myelin content)", low=0.0, high=1e8)
+        "m * myelin * myelin content)", low=0.0, high=1e8, symbol="p_c")
     microglial_production: float = param(
-        0.0, "1/yr", "Myelin-independent production p_m by activated microglia", low=0.0, high=1e8)
+        0.0, "1/yr", "Myelin-independent production p_m by activated microglia", low=0.0, high=1e8, symbol="p_m")
 
 
 @dataclass
@@ -159,14 +160,14 @@ class FollicleParameters:
 
     diffusivity: float = param(
         1.2e3, "mm^2/yr", "Effective diffusivity D_f", source="as mediator diffusivity (Sykova & "
-        "Nicholson 2008)", low=1e-6, high=1e6)
+        "Nicholson 2008)", low=1e-6, high=1e6, symbol="D_f")
     decay_rate: float = param(
         1.2e3, "1/yr", "Decay k_f; with D_f it sets the penetration length L_f = sqrt(D_f/k_f) = 1 mm",
         source="assumed; gradient of damage from the pia, Magliozzi et al. 2010, Ann Neurol 68:477 "
-        "(length scale not retrieved)", low=1e-6, high=1e7)
+        "(length scale not retrieved)", low=1e-6, high=1e7, symbol="k_f")
     pial_flux: float = param(
         400.0, "mm/yr", "Flux q_0 into the tissue through the pia under a follicle of density 1",
-        low=0.0, high=1e8)
+        low=0.0, high=1e8, symbol="q_0")
     patches: list[FolliclePatch] = param(
         None, "-", "Follicle patches along the pial surface (none: no follicles)",
         source="follicles adjacent to subpial lesions in 41% of SPMS, Magliozzi et al. 2007, Brain 130:1089",
@@ -178,14 +179,14 @@ class MyelinParameters:
     """Myelin y (intact fraction)."""
 
     microglial_damage_rate: float = param(1.5, "1/yr", "Demyelination by activated microglia, k_ym",
-                                          low=0.0, high=1e4)
+                                          low=0.0, high=1e4, symbol="k_ym")
     follicle_damage_rate: float = param(0.15, "1/yr", "Demyelination by follicle factors, k_yf",
-                                        low=0.0, high=1e4)
+                                        low=0.0, high=1e4, symbol="k_yf")
     remyelination_rate: float = param(0.0, "1/yr", "Slow remyelination where microglia are quiet, k_r",
-                                      low=0.0, high=1e3)
+                                      low=0.0, high=1e3, symbol="k_r")
     cortical_content: float = param(
         0.4, "1", "Myelin content of cortex relative to white matter (scales debris-driven mediator "
-        "production)", source="assumed (cortex is lightly myelinated)", low=0.0, high=1.0)
+        "production)", source="assumed (cortex is lightly myelinated)", low=0.0, high=1.0, symbol="rho_ctx")
 
 
 @dataclass
@@ -193,16 +194,16 @@ class AxonParameters:
     """Axons a (intact fraction): slow-burn damage."""
 
     microglial_damage_rate: float = param(0.08, "1/yr", "Axonal injury by activated microglia, k_am",
-                                          low=0.0, high=1e4)
+                                          low=0.0, high=1e4, symbol="k_am")
     follicle_damage_rate: float = param(0.05, "1/yr", "Axonal/neuritic injury by follicle factors, k_af",
-                                        low=0.0, high=1e4)
+                                        low=0.0, high=1e4, symbol="k_af")
     demyelination_amplification: float = param(
         2.0, "1", "Extra vulnerability gamma of demyelinated axons to inflammation",
         source="assumed; axonal injury tracks inflammation, Frischer et al. 2009, Brain 132:1175",
-        low=0.0, high=1e3)
+        low=0.0, high=1e3, symbol="gamma")
     demyelinated_degeneration_rate: float = param(
         0.02, "1/yr", "Degeneration k_ad of chronically demyelinated axons without inflammation",
-        low=0.0, high=1e3)
+        low=0.0, high=1e3, symbol="k_ad")
 
 
 @dataclass
@@ -226,10 +227,10 @@ class BTKParameters:
     microglial_efficacy: float = param(
         0.3, "1", "Fraction of microglial activation/proliferation blocked at full CNS occupancy",
         source="assumed; BTK acts downstream of FcR/TLR in microglia, Geladaris et al. 2024, "
-        "Acta Neuropathol 147:75", low=0.0, high=1.0)
+        "Acta Neuropathol 147:75", low=0.0, high=1.0, symbol="E_m")
     bcell_efficacy: float = param(
         0.9, "1", "Fraction of follicle B-cell output blocked at full peripheral occupancy",
-        source="assumed; BTK is required for BCR signalling in B cells", low=0.0, high=1.0)
+        source="assumed; BTK is required for BCR signalling in B cells", low=0.0, high=1.0, symbol="E_B")
 
 
 @dataclass
@@ -303,3 +304,17 @@ class ModelConfig:
     solver: SolverParameters = field(default_factory=SolverParameters)
     observables: ObservableParameters = field(default_factory=ObservableParameters)
     output: OutputParameters = field(default_factory=OutputParameters)
+
+
+def parameter_symbols(config_class: type = ModelConfig) -> dict[str, tuple[str, str, Spec]]:
+    """symbol -> (section, key, spec) for every parameter the equations name (``param(symbol=...)``)."""
+    symbols = {}
+    for section in dataclasses.fields(config_class):
+        for item in dataclasses.fields(section.default_factory):
+            spec = item.metadata.get("spec")
+            if spec is not None and spec.symbol is not None:
+                if spec.symbol in symbols:
+                    raise ValueError(f"symbol {spec.symbol!r} declared twice: {symbols[spec.symbol][:2]} and "
+                                     f"{(section.name, item.name)}")
+                symbols[spec.symbol] = (section.name, item.name, spec)
+    return symbols

@@ -27,6 +27,7 @@ class Spec:
     low: float | None = None
     high: float | None = None
     choices: tuple | None = None
+    symbol: str | None = None  # how the equations write it (model parameters only)
 
     def allowed(self) -> str:
         if self.choices is not None:
@@ -38,9 +39,9 @@ class Spec:
 
 def param(default: Any, unit: str, doc: str, *, source: str = "assumed",
           low: float | None = None, high: float | None = None,
-          choices: tuple | None = None, factory=None):
-    """A dataclass field with a :class:`Spec` attached."""
-    spec = Spec(unit=unit, doc=doc, source=source, low=low, high=high, choices=choices)
+          choices: tuple | None = None, factory=None, symbol: str | None = None):
+    """A dataclass field with a :class:`Spec` attached; ``symbol`` names it in the equations."""
+    spec = Spec(unit=unit, doc=doc, source=source, low=low, high=high, choices=choices, symbol=symbol)
     if factory is not None:
         return field(default_factory=factory, metadata={"spec": spec})
     return field(default=default, metadata={"spec": spec})

@@ -17,7 +17,6 @@ from pathlib import Path
 import h5py
 
 from rimmodel.fem import fem, io
-from rimmodel.physics.equations import FIELDS
 from rimmodel.solver.discretisation import Discretisation
 
 
@@ -26,7 +25,7 @@ class FieldWriter:
         self.disc, self.path = disc, Path(path)
         msh = disc.domain.mesh
         output_space = fem.functionspace(msh, ("Lagrange", 1))
-        self.outputs = [fem.Function(output_space, name=name) for name in FIELDS]
+        self.outputs = [fem.Function(output_space, name=name) for name in disc.fields.names]
         self.same_space = disc.scalar_space.element.basix_element.degree == 1
         self.component = fem.Function(disc.scalar_space)
         if append and _readable(self.path, msh.comm):

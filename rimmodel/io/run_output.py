@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from rimmodel.io.checkpoint import Checkpoint, write_checkpoint
+from rimmodel.io.field_record import write_field_record
 from rimmodel.io.fields import FieldWriter
 from rimmodel.io.results import FIELDS_FILE, RunRecord, write_record
 from rimmodel.solver.phases import PhaseClock
@@ -28,6 +29,8 @@ class RunOutput:
         self.outputs_written = checkpoint.number if checkpoint else -1
         self.fields = FieldWriter(out_dir / FIELDS_FILE, simulation.disc, append=checkpoint is not None) \
             if self.config.output.fields else None
+        if self.comm.rank == 0:  # what the fields are, for readers without the FEM stack
+            write_field_record(out_dir, simulation.disc.fields.record())
 
     def __call__(self, t: float, next_dt: float) -> None:
         sim, record = self.simulation, self.record

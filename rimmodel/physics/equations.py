@@ -1,49 +1,29 @@
-"""The lesion-rim reaction-diffusion-chemotaxis system, as a UFL weak form.
+"""The lesion-rim reaction-diffusion-chemotaxis system: its fields, declared once, and the UFL weak form.
 
-Every parameter enters as a ``dolfinx.fem.Constant``: changing a value (a new
-sample of a study, BTK occupancy at a new time) never recompiles a form.
+Each field is a :class:`~rimmodel.physics.fields.Field` with its terms; the weak residual,
+the mixed space, the initial state, the PETSc fieldsplit, the printed equations and the run
+directory's field record are all derived from ``FIELDS``. A new field is one more declaration
+here (its parameters, with symbols, in rimmodel/config/parameters.py).
+
+Every parameter enters as a ``dolfinx.fem.Constant``: changing a value (a new sample of a
+study, BTK occupancy at a new time) never recompiles a form.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import ufl
 
-from rimmodel.config.parameters import ModelConfig
+from rimmodel.config.parameters import parameter_symbols
 from rimmodel.fem import fem
+from rimmodel.physics.fields import Field, FieldSet, Layer, Manufactured, Terms
 from rimmodel.physics.treatment import OccupancyCourse
 
-FIELDS = ("microglia", "mediator", "follicle_factor", "myelin", "axons")
-DENSITY_BOUNDS = {"microglia": (0.0, 1.0), "mediator": (0.0, None), "follicle_factor": (0.0, None),
-                  "myelin": (0.0, 1.0), "axons": (0.0, 1.0)}
-
-EQUATIONS = """\
-  dm/dt = div(D_m grad m - chi m (1 - m) grad c)
-          + [r_0 + (1 - E_m b_cns(t)) r_m s / (K_s + s)] (sigma_0 + m)(1 - m) - delta_m m,   s = c + w_f f
-  dc/dt = div(D_c grad c) - k_c c + p_c rho m y + p_m m
-  df/dt = div(D_f grad f) - k_f f,   D_f grad f . n = (1 - E_B b_per(t)) q_0 phi(x) on the pia
-  dy/dt = -(k_ym m + k_yf f) y + k_r (1 - y)(1 - m)
-  da/dt = -[(k_am m + k_af f)(1 + gamma (1 - y)) + k_ad (1 - y)] a
-  no flux on all other boundaries; rho = 1 in white matter, rho_ctx in cortex"""
-
-# symbol -> (section, key) in ModelConfig
-PARAMETER_SYMBOLS = {
-    "D_m": ("microglia", "diffusivity"), "chi": ("microglia", "chemotactic_sensitivity"),
-    "r_m": ("microglia", "activation_rate"), "r_0": ("microglia", "basal_growth_rate"),
-    "K_s": ("microglia", "half_saturation"), "sigma_0": ("microglia", "resting_pool"),
-    "delta_m": ("microglia", "deactivation_rate"), "w_f": ("microglia", "follicle_weight"),
-    "D_c": ("mediator", "diffusivity"), "k_c": ("mediator", "decay_rate"),
-    "p_c": ("mediator", "debris_production"), "p_m": ("mediator", "microglial_production"),
-    "D_f": ("follicles", "diffusivity"), "k_f": ("follicles", "decay_rate"),
-    "q_0": ("follicles", "pial_flux"),
-    "k_ym": ("myelin", "microglial_damage_rate"), "k_yf": ("myelin", "follicle_damage_rate"),
-    "k_r": ("myelin", "remyelination_rate"), "rho_ctx": ("myelin", "cortical_content"),
-    "k_am": ("axons", "microglial_damage_rate"), "k_af": ("axons", "follicle_damage_rate"),
-    "gamma": ("axons", "demyelination_amplification"), "k_ad": ("axons", "demyelinated_degeneration_rate"),
-    "E_m": ("btk", "microglial_efficacy"), "E_B": ("btk", "bcell_efficacy"),
-}
+if TYPE_CHECKING:
+    from rimmodel.config.parameters import ModelConfig
 
 
 @dataclass
@@ -55,39 +35,6 @@ class Tissue:
     dx: ufl.Measure                 # transport terms
     dx_reaction: ufl.Measure        # mass and reactions (vertex quadrature when lumped)
     ds_pial: ufl.Measure            # the pial boundary
-
-
-class Equations(Protocol):
-    """What ``BDFStepper`` needs: one UFL component per name in ``fields``."""
-
-    fields: tuple[str, ...]
-
-    def mass(self, du_dt, v, tissue: Tissue): ...
-
-    def spatial_residual(self, u, v, tissue: Tissue): ...
-
-    def set_time(self, t: float) -> None: ...
-
-    def set_parameters(self, config: ModelConfig) -> None: ...
-
-
-def parameter_constants(mesh, symbols) -> dict[str, fem.Constant]:
-    return {symbol: fem.Constant(mesh, 0.0) for symbol in symbols}
-
-
-def assign_parameters(constants: dict[str, fem.Constant], config: ModelConfig) -> None:
-    for symbol, constant in constants.items():
-        section, key = PARAMETER_SYMBOLS[symbol]
-        constant.value = float(getattr(getattr(config, section), key))
-
-
-def parameter_values(constants: dict[str, fem.Constant]) -> str:
-    return ", ".join(f"{s}={float(c.value):g}" for s, c in constants.items())
-
-
-def mass_term(du_dt, v, count: int, tissue: Tissue):
-    """sum_i du_i/dt v_i over the fields, on ``tissue.dx_reaction`` (vertex quadrature: lumped)."""
-    return sum(du_dt[i] * v[i] for i in range(count)) * tissue.dx_reaction
 
 
 # The microglia and mediator terms, shared with the reduced systems of rimmodel.physics.subsystems.
@@ -113,21 +60,171 @@ def mediator_reaction(k, m, c, y, content):
     return -k["k_c"] * c + k["p_c"] * content * m * y + k["p_m"] * m
 
 
+def _pulse(t):
+    return 1.0 + 0.3 * ufl.sin(2.0 * t)
+
+
+def _depth_factor(x, dim):
+    return ufl.cos(math.pi * x[2]) if dim == 3 else 1.0
+
+
+MICROGLIA = Field(
+    name="microglia", symbol="m", unit="1", bounds=(0.0, 1.0),
+    description="activated microglia/macrophages, fraction of the local carrying capacity",
+    background=0.0, lesion_core="core_microglia", split="pointwise",
+    layer=Layer("activated microglia (fraction of capacity)", "inferno"),
+    equation="dm/dt = div(D_m grad m - chi m (1 - m) grad c)\n"
+             "          + [r_0 + (1 - E_m b_cns(t)) r_m s / (K_s + s)] (sigma_0 + m)(1 - m) - delta_m m,"
+             "   s = c + w_f f",
+    transport=lambda q: microglia_flux(q.k, q.microglia, q.mediator),
+    reaction=lambda q: microglia_growth(q.k, q.microglia, q.mediator + q.k["w_f"] * q.follicle_factor,
+                                        1 - q.k["E_m"] * q.btk_cns),
+    manufactured=Manufactured(
+        lambda x, t, dim: 0.4 + 0.2 * _pulse(t) * ufl.cos(math.pi * x[0]) * ufl.cos(math.pi * x[1])
+        * _depth_factor(x, dim), level=0.4, amplitude=0.2),
+)
+
+MEDIATOR = Field(
+    name="mediator", symbol="c", unit="1", bounds=(0.0, None),
+    description="inflammatory mediators, in units of the half-saturation scale K_s",
+    background=0.0, lesion_core=None, split="diffusive",
+    layer=Layer("inflammatory mediator (normalised)", "magma"),
+    equation="dc/dt = div(D_c grad c) - k_c c + p_c rho m y + p_m m",
+    transport=lambda q: q.k["D_c"] * ufl.grad(q.mediator),
+    reaction=lambda q: mediator_reaction(q.k, q.microglia, q.mediator, q.myelin, myelin_content(q.k, q.tissue)),
+    manufactured=Manufactured(
+        lambda x, t, dim: 1.0 + 0.5 * _pulse(t) * ufl.sin(math.pi * x[0]) * ufl.cos(0.5 * math.pi * x[1])
+        * _depth_factor(x, dim), level=1.0, amplitude=0.5),
+)
+
+FOLLICLE_FACTOR = Field(
+    name="follicle_factor", symbol="f", unit="1", bounds=(0.0, None),
+    description="factors released by meningeal B-cell follicles, normalised as the mediator",
+    background=0.0, lesion_core=None, split="diffusive",
+    layer=Layer("follicle factor (normalised)", "plasma"),
+    equation="df/dt = div(D_f grad f) - k_f f,   D_f grad f . n = (1 - E_B b_per(t)) q_0 phi(x) on the pia",
+    transport=lambda q: q.k["D_f"] * ufl.grad(q.follicle_factor),
+    reaction=lambda q: -q.k["k_f"] * q.follicle_factor,
+    pial_source=lambda q: (1 - q.k["E_B"] * q.btk_peripheral) * q.k["q_0"] * q.tissue.follicle_density,
+    manufactured=Manufactured(
+        lambda x, t, dim: 0.5 + 0.3 * _pulse(t) * ufl.cos(0.5 * math.pi * x[0]) * x[1] ** 2,
+        level=0.5, amplitude=0.3),
+)
+
+MYELIN = Field(
+    name="myelin", symbol="y", unit="1", bounds=(0.0, 1.0), description="intact myelin fraction",
+    background=1.0, lesion_core="core_myelin", split="pointwise",
+    layer=Layer("intact myelin (fraction)", "cividis", (0.0, 1.0), loss=("myelin_loss", "myelin loss (fraction)")),
+    equation="dy/dt = -(k_ym m + k_yf f) y + k_r (1 - y)(1 - m)",
+    reaction=lambda q: (-(q.k["k_ym"] * q.microglia + q.k["k_yf"] * q.follicle_factor) * q.myelin
+                        + q.k["k_r"] * (1 - q.myelin) * (1 - q.microglia)),
+    manufactured=Manufactured(
+        lambda x, t, dim: 0.6 + 0.25 * ufl.sin(math.pi * x[0]) * ufl.sin(math.pi * x[1]) * _depth_factor(x, dim)
+        / _pulse(t), level=0.6, amplitude=-0.2),
+)
+
+AXONS = Field(
+    name="axons", symbol="a", unit="1", bounds=(0.0, 1.0), description="intact axon fraction",
+    background=1.0, lesion_core="core_axons", split="pointwise",
+    layer=Layer("intact axons (fraction)", "viridis", (0.0, 1.0), loss=("axon_loss", "axon loss (fraction)")),
+    equation="da/dt = -[(k_am m + k_af f)(1 + gamma (1 - y)) + k_ad (1 - y)] a",
+    reaction=lambda q: -((q.k["k_am"] * q.microglia + q.k["k_af"] * q.follicle_factor)
+                         * (1 + q.k["gamma"] * (1 - q.myelin)) + q.k["k_ad"] * (1 - q.myelin)) * q.axons,
+    manufactured=Manufactured(
+        lambda x, t, dim: 0.7 + 0.2 * _pulse(t) * ufl.cos(math.pi * x[0] * x[1]), level=0.7, amplitude=0.1),
+)
+
+FIELDS = FieldSet(
+    [MICROGLIA, MEDIATOR, FOLLICLE_FACTOR, MYELIN, AXONS],
+    notes="  no flux on all other boundaries; rho = 1 in white matter, rho_ctx in cortex;\n"
+          "  b_cns(t), b_per(t): CNS and peripheral BTK occupancy")
+
+# model quantities the equations define besides fields and parameters (for the legend)
+MODEL_SYMBOLS = {
+    "s": "inflammatory signal seen by microglia", "rho": "myelin content (1 in white matter, rho_ctx in cortex)",
+    "b_cns": "CNS (microglial) BTK occupancy", "b_per": "peripheral (B-cell) BTK occupancy",
+    "phi": "follicle density on the pia (sum of Gaussian patches)",
+}
+
+
+class Equations(Protocol):
+    """What ``BDFStepper`` needs: one UFL component per declared field."""
+
+    fields: FieldSet
+
+    def mass(self, du_dt, v, tissue: Tissue): ...
+
+    def spatial_residual(self, u, v, tissue: Tissue): ...
+
+    def set_time(self, t: float) -> None: ...
+
+    def set_parameters(self, config: ModelConfig) -> None: ...
+
+
+def parameter_constants(mesh, symbols) -> dict[str, fem.Constant]:
+    return {symbol: fem.Constant(mesh, 0.0) for symbol in symbols}
+
+
+def assign_parameters(constants: dict[str, fem.Constant], config: ModelConfig) -> None:
+    symbols = parameter_symbols(type(config))
+    for symbol, constant in constants.items():
+        section, key, _ = symbols[symbol]
+        constant.value = float(getattr(getattr(config, section), key))
+
+
+def parameter_values(constants: dict[str, fem.Constant]) -> str:
+    return ", ".join(f"{s}={float(c.value):g}" for s, c in constants.items())
+
+
+def mass_term(du_dt, v, count: int, tissue: Tissue):
+    """sum_i du_i/dt v_i over the fields, on ``tissue.dx_reaction`` (vertex quadrature: lumped)."""
+    return sum(du_dt[i] * v[i] for i in range(count)) * tissue.dx_reaction
+
+
+def weak_residual(fields: FieldSet, terms: Terms, v, tissue: Tissue):
+    """G(u; v) = sum over fields of (J, grad v) - (R, v) - (pial source, v)_pia."""
+    tests = fields.split(v)
+    residual = 0
+    for f in fields:
+        test = tests[f.name]
+        if f.transport is not None:
+            residual += ufl.inner(f.transport(terms), ufl.grad(test)) * tissue.dx
+        if f.reaction is not None:
+            residual -= f.reaction(terms) * test * tissue.dx_reaction
+        if f.pial_source is not None:
+            residual -= f.pial_source(terms) * test * tissue.ds_pial
+    return residual
+
+
+def legend(fields: FieldSet, config: ModelConfig) -> str:
+    """Every symbol of the printed equations: fields, parameters (unit, value in ``config``), model quantities."""
+    rows = [f"  {f.symbol:<8} {f.description} [{f.unit}]" for f in fields]
+    for symbol, (section, key, spec) in parameter_symbols(type(config)).items():
+        value = getattr(getattr(config, section), key)
+        rows.append(f"  {symbol:<8} {section}.{key} = {value:g} {spec.unit}")
+    rows += [f"  {symbol:<8} {meaning}" for symbol, meaning in MODEL_SYMBOLS.items()]
+    return "\n".join(rows)
+
+
+def describe(fields: FieldSet, config: ModelConfig) -> str:
+    """The printed model: equations as declared, then the legend of symbols with ``config``'s values."""
+    return f"Equations (mm, yr):\n{fields.describe()}\n\nSymbols:\n{legend(fields, config)}"
+
+
 class RimEquations:
-    """The five-field model: microglia, mediator, follicle factor, myelin, axons."""
+    """The model: microglia, mediator, follicle factor, myelin, axons (``FIELDS``)."""
 
-    fields = FIELDS
-
-    def __init__(self, mesh, config: ModelConfig, occupancy: OccupancyCourse):
+    def __init__(self, mesh, config: ModelConfig, occupancy: OccupancyCourse, fields: FieldSet = FIELDS):
+        self.fields = fields
         self.occupancy = occupancy
-        self.constants = parameter_constants(mesh, PARAMETER_SYMBOLS)
+        self.constants = parameter_constants(mesh, parameter_symbols(type(config)))
         self.btk_cns = fem.Constant(mesh, 0.0)
         self.btk_peripheral = fem.Constant(mesh, 0.0)
         self.set_parameters(config)
         self.set_time(0.0)
 
     def __str__(self) -> str:
-        return f"RimEquations (mm, yr):\n{EQUATIONS}\n  with {parameter_values(self.constants)}"
+        return f"RimEquations (mm, yr):\n{self.fields.describe()}\n  with {parameter_values(self.constants)}"
 
     def set_parameters(self, config: ModelConfig) -> None:
         assign_parameters(self.constants, config)
@@ -137,29 +234,13 @@ class RimEquations:
         self.btk_cns.value = self.occupancy.cns(t)
         self.btk_peripheral.value = self.occupancy.peripheral(t)
 
+    def terms(self, u, tissue: Tissue) -> Terms:
+        return Terms(k=self.constants, values=self.fields.split(u), tissue=tissue,
+                     extra={"btk_cns": self.btk_cns, "btk_peripheral": self.btk_peripheral})
+
     def mass(self, du_dt, v, tissue: Tissue):
-        return mass_term(du_dt, v, len(FIELDS), tissue)
+        return mass_term(du_dt, v, len(self.fields), tissue)
 
     def spatial_residual(self, u, v, tissue: Tissue):
         """G(u; v) such that the weak problem reads  M(du/dt, v) + G(u; v) = 0."""
-        k = self.constants
-        m, c, f, y, a = (u[i] for i in range(5))
-        vm, vc, vf, vy, va = (v[i] for i in range(5))
-        grad, inner = ufl.grad, ufl.inner
-
-        transport = (inner(microglia_flux(k, m, c), grad(vm))
-                     + k["D_c"] * inner(grad(c), grad(vc))
-                     + k["D_f"] * inner(grad(f), grad(vf))) * tissue.dx
-
-        signal = c + k["w_f"] * f
-        inflammation = k["k_am"] * m + k["k_af"] * f
-        reactions = (
-            microglia_growth(k, m, signal, 1 - k["E_m"] * self.btk_cns) * vm
-            + mediator_reaction(k, m, c, y, myelin_content(k, tissue)) * vc
-            - k["k_f"] * f * vf
-            + (-(k["k_ym"] * m + k["k_yf"] * f) * y + k["k_r"] * (1 - y) * (1 - m)) * vy
-            - (inflammation * (1 + k["gamma"] * (1 - y)) + k["k_ad"] * (1 - y)) * a * va
-        ) * tissue.dx_reaction
-
-        pial_flux = (1 - k["E_B"] * self.btk_peripheral) * k["q_0"] * tissue.follicle_density
-        return transport - reactions - pial_flux * vf * tissue.ds_pial
+        return weak_residual(self.fields, self.terms(u, tissue), v, tissue)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from rimmodel.config.parameters import LesionParameters
+from rimmodel.physics.fields import FieldSet
 
 
 def lesion_profile(points: np.ndarray, centre: np.ndarray, lesion: LesionParameters) -> np.ndarray:
@@ -14,14 +15,8 @@ def lesion_profile(points: np.ndarray, centre: np.ndarray, lesion: LesionParamet
     return 0.5 * (1.0 - np.tanh((radius - lesion.radius) / lesion.edge_width))
 
 
-def initial_fields(points: np.ndarray, centre: np.ndarray, lesion: LesionParameters) -> dict[str, np.ndarray]:
-    """Initial values of every field at the given points (shape (3, n))."""
-    inside = lesion_profile(points, centre, lesion)
-    zeros = np.zeros(points.shape[1])
-    return {
-        "microglia": lesion.core_microglia * inside,
-        "mediator": zeros,
-        "follicle_factor": zeros.copy(),
-        "myelin": 1.0 - (1.0 - lesion.core_myelin) * inside,
-        "axons": 1.0 - (1.0 - lesion.core_axons) * inside,
-    }
+def initial_fields(points: np.ndarray, centre: np.ndarray, lesion: LesionParameters,
+                   fields: FieldSet) -> dict[str, np.ndarray]:
+    """Initial values of every field at the given points (shape (3, n)): each field's healthy
+    value outside, its declared lesion-core value inside."""
+    return fields.initial_values(lesion_profile(points, centre, lesion), lesion)

@@ -12,16 +12,17 @@ import ufl
 
 from rimmodel.config.parameters import ModelConfig
 from rimmodel.fem import fem
-from rimmodel.physics.equations import (Tissue, assign_parameters, mass_term, mediator_reaction,
-                                        microglia_flux, microglia_growth, myelin_content, parameter_constants,
-                                        parameter_values)
+from rimmodel.physics.equations import (MEDIATOR, MICROGLIA, Tissue, assign_parameters, mass_term,
+                                        mediator_reaction, microglia_flux, microglia_growth, myelin_content,
+                                        parameter_constants, parameter_values)
+from rimmodel.physics.fields import FieldSet
 from rimmodel.physics.treatment import OccupancyCourse, PiecewiseConstantOccupancy
 
 
 class _Reduced:
     """Constants from the config for the symbols the subclass uses; autonomous unless it says otherwise."""
 
-    fields: tuple[str, ...] = ()
+    fields = FieldSet([])
     symbols: tuple[str, ...] = ()
     equations = ""
 
@@ -45,7 +46,7 @@ class _Reduced:
 class FisherKPP(_Reduced):
     """Microglia alone with logistic growth: the model's Fisher-KPP limit."""
 
-    fields = ("microglia",)
+    fields = FieldSet([MICROGLIA])
     symbols = ("D_m", "r_0")
     equations = "  dm/dt = div(D_m grad m) + r_0 m (1 - m),   no flux on the boundary"
 
@@ -63,7 +64,7 @@ class MicrogliaMediator(_Reduced):
     BTK occupancy of microglia acts as in the model (``occupancy``; default: from ``config.btk``).
     """
 
-    fields = ("microglia", "mediator")
+    fields = FieldSet([MICROGLIA, MEDIATOR])
     symbols = ("D_m", "chi", "r_0", "r_m", "K_s", "sigma_0", "delta_m", "D_c", "k_c", "p_c", "p_m", "rho_ctx",
                "E_m")
     equations = """\

@@ -10,7 +10,8 @@ import ufl
 from rimmodel.config.parameters import ModelConfig
 from rimmodel.fem import fem
 from rimmodel.geometry.domain import PIAL, WHITE_MATTER, Domain
-from rimmodel.physics.equations import FIELDS, Tissue
+from rimmodel.physics.equations import Tissue
+from rimmodel.physics.fields import FieldSet
 from rimmodel.physics.follicles import follicle_density
 from rimmodel.physics.initial_state import initial_fields
 
@@ -22,25 +23,31 @@ class Discretisation:
     scalar_space: fem.FunctionSpace  # one component, same degree
     component_dofs: list[np.ndarray]  # dofs of field i inside the blocked array
     tissue: Tissue
+    fields: FieldSet                  # what the components are, in order
 
     @property
     def n_fields(self) -> int:
-        return len(FIELDS)
+        return len(self.fields)
+
+    def dofs(self, name: str) -> np.ndarray:
+        """Where field ``name`` sits inside the blocked array."""
+        return self.component_dofs[self.fields.index(name)]
 
     def global_dofs(self) -> int:
         index_map = self.space.dofmap.index_map
         return index_map.size_global * self.space.dofmap.index_map_bs
 
 
-def discretise(domain: Domain, config: ModelConfig) -> Discretisation:
+def discretise(domain: Domain, config: ModelConfig, fields: FieldSet) -> Discretisation:
+    """One Lagrange component per field of ``fields`` (the equations' ``fields``)."""
     degree = config.discretisation.degree
     msh = domain.mesh
-    space = fem.functionspace(msh, ("Lagrange", degree, (len(FIELDS),)))
+    space = fem.functionspace(msh, ("Lagrange", degree, (len(fields),)))
     scalar_space, _ = space.sub(0).collapse()
     # collapse() maps each scalar dof to its place in the blocked array (returned as a list of arrays)
-    component_dofs = [np.concatenate(space.sub(i).collapse()[1]) for i in range(len(FIELDS))]
+    component_dofs = [np.concatenate(space.sub(i).collapse()[1]) for i in range(len(fields))]
     tissue = build_tissue(domain, scalar_space, config)
-    return Discretisation(domain, space, scalar_space, component_dofs, tissue)
+    return Discretisation(domain, space, scalar_space, component_dofs, tissue, fields)
 
 
 def build_tissue(domain: Domain, scalar_space, config: ModelConfig) -> Tissue:
@@ -69,9 +76,9 @@ def set_initial_state(state: fem.Function, disc: Discretisation, config: ModelCo
     lesion = config.lesion
     centre = disc.domain.lesion_centre(lesion.depth_below_pia, lesion.centre_x)
     points = disc.scalar_space.tabulate_dof_coordinates().T
-    values = initial_fields(points, centre, lesion)
-    for i, name in enumerate(FIELDS):
-        state.x.array[disc.component_dofs[i]] = values[name]
+    values = initial_fields(points, centre, lesion, disc.fields)
+    for name, value in values.items():
+        state.x.array[disc.dofs(name)] = value
     state.x.scatter_forward()
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import ufl
 
+from rimmodel.config.solver_presets import solver_options
 from rimmodel.fem import MPI, PETSc, dolfinx, fem
 from rimmodel.physics.equations import Equations, Tissue
 from rimmodel.solver.jacobian_reuse import JacobianReuse
@@ -55,7 +56,7 @@ class BDFStepper:
             residual -= forcing(test, tissue)
         self.problem = dolfinx.fem.petsc.NonlinearProblem(
             residual, self.state, petsc_options_prefix=f"rimmodel_{next(_problem_ids)}_",
-            petsc_options=dict(petsc_options))
+            petsc_options=solver_options(petsc_options, equations.fields.split_blocks(), len(equations.fields)))
         self.jacobian = JacobianReuse(self.problem.solver, jacobian_reuse)
         self.extrapolate = True  # predictor for Newton (see _initial_guess); False starts from u^n
 

@@ -148,25 +148,24 @@ def _cosine_noise(length: float, seed: int, modes: int = 200):
 
 
 def _perturbed_state(x: np.ndarray, m_star: float, c_star: float, noise) -> np.ndarray:
-    values = np.zeros((len(FIELDS), x.shape[1]))
-    values[0] = m_star + 1e-3 * noise(x[0])
-    values[1] = c_star
-    values[FIELDS.index("myelin")] = 1.0
-    values[FIELDS.index("axons")] = 1.0
+    values = FIELDS.healthy_state(x.shape[1])
+    values[FIELDS.index("microglia")] = m_star + 1e-3 * noise(x[0])
+    values[FIELDS.index("mediator")] = c_star
     return values
 
 
 def microglia_amplitude(comm, state, m_star: float) -> float:
     """max |m - m*| over the mesh (owned nodes, all ranks)."""
     owned = state.function_space.dofmap.index_map.size_local * len(FIELDS)
-    return comm.allreduce(float(np.max(np.abs(state.x.array[:owned:len(FIELDS)] - m_star))), op=MPI.MAX)
+    microglia = state.x.array[FIELDS.index("microglia"):owned:len(FIELDS)]
+    return comm.allreduce(float(np.max(np.abs(microglia - m_star))), op=MPI.MAX)
 
 
 def _gather_profile(comm, scalar_space, state) -> tuple[np.ndarray, np.ndarray]:
     """All nodes on every rank, sorted by x (a 1D profile is small)."""
     owned = scalar_space.dofmap.index_map.size_local
     x = scalar_space.tabulate_dof_coordinates()[:owned, 0]
-    m = state.x.array[: owned * len(FIELDS): len(FIELDS)]
+    m = state.x.array[FIELDS.index("microglia"): owned * len(FIELDS): len(FIELDS)]
     x, m = np.concatenate(comm.allgather(x)), np.concatenate(comm.allgather(m))
     order = np.argsort(x)
     return x[order], m[order]

@@ -68,9 +68,7 @@ def chemotaxis_conservation(comm=MPI.COMM_WORLD, cells: int = 32, dt: float = 0.
 
 def _bump_and_gradient(x: np.ndarray) -> np.ndarray:
     """Microglia in a bump, mediator peaked elsewhere: chemotaxis moves the cells across."""
-    values = np.zeros((len(FIELDS), x.shape[1]))
+    values = FIELDS.healthy_state(x.shape[1])
     values[MICROGLIA] = 0.6 * np.exp(-((x[0] - 0.3) ** 2 + (x[1] - 0.5) ** 2) / 0.02)
     values[MEDIATOR] = 2.0 * np.exp(-((x[0] - 0.7) ** 2 + (x[1] - 0.5) ** 2) / 0.05)
-    values[FIELDS.index("myelin")] = 1.0
-    values[FIELDS.index("axons")] = 1.0
     return values

@@ -85,10 +85,8 @@ def front_speed(comm=MPI.COMM_WORLD, cell_size: float = 0.2, dt: float = 0.1, en
 
 def _initial_state(x: np.ndarray) -> np.ndarray:
     """A steep front at x = 5 (decaying faster than exp(-x), so the minimal speed is selected)."""
-    values = np.zeros((len(FIELDS), x.shape[1]))
+    values = FIELDS.healthy_state(x.shape[1])
     values[MICROGLIA] = 0.5 * (1.0 - np.tanh((x[0] - 5.0) / 0.5))
-    values[FIELDS.index("myelin")] = 1.0
-    values[FIELDS.index("axons")] = 1.0
     return values
 
 

@@ -1,4 +1,4 @@
-"""Manufactured solutions for the full coupled system: all five fields, chemotaxis, pial flux.
+"""Manufactured solutions for the full coupled system: every declared field, chemotaxis, pial flux.
 
 The forcing is the model's own weak residual evaluated at the exact solution,
 ``F(v) = M(du_e/dt, v) + G(u_e; v)``, so u_e solves the forced problem exactly for
@@ -18,7 +18,8 @@ import ufl
 from rimmodel.config import load_config
 from rimmodel.fem import MPI, fem, mesh as dmesh
 from rimmodel.geometry.domain import CORTEX, OUTER, PIAL, WHITE_MATTER, Domain
-from rimmodel.physics.equations import RimEquations
+from rimmodel.physics.equations import FIELDS, RimEquations
+from rimmodel.physics.fields import FieldSet
 from rimmodel.physics.treatment import PiecewiseConstantOccupancy
 from rimmodel.verification.problem import build_stepper, march
 
@@ -37,26 +38,17 @@ PARAMETERS = (
 )
 
 
-def smooth_solution(x, t, dim: int) -> list:
-    """Positive, bounded, non-polynomial fields; slow in time."""
-    pi, cos, sin = math.pi, ufl.cos, ufl.sin
-    z = cos(pi * x[2]) if dim == 3 else 1.0
-    pulse = 1.0 + 0.3 * sin(2.0 * t)
-    return [
-        0.4 + 0.2 * pulse * cos(pi * x[0]) * cos(pi * x[1]) * z,
-        1.0 + 0.5 * pulse * sin(pi * x[0]) * cos(0.5 * pi * x[1]) * z,
-        0.5 + 0.3 * pulse * cos(0.5 * pi * x[0]) * x[1] ** 2,
-        0.6 + 0.25 * sin(pi * x[0]) * sin(pi * x[1]) * z / pulse,
-        0.7 + 0.2 * pulse * cos(pi * x[0] * x[1]),
-    ]
+def smooth_solution(x, t, dim: int, fields: FieldSet = FIELDS) -> list:
+    """Each field's declared smooth profile: positive, bounded, non-polynomial, slow in time."""
+    return [f.manufactured.smooth(x, t, dim) for f in fields]
 
 
-def linear_solution(x, t, dim: int) -> list:
-    """Linear in space (exact in P1), nonlinear in time: isolates the time-stepping error."""
+def linear_solution(x, t, dim: int, fields: FieldSet = FIELDS) -> list:
+    """Linear in space (exact in P1), nonlinear in time: isolates the time-stepping error.
+    Field i oscillates as sin(2t) (even i) or cos(1.5t) (odd i) about its declared level."""
     space = sum(x[i] for i in range(dim)) / dim
-    a, b = ufl.sin(2.0 * t), ufl.cos(1.5 * t)
-    return [0.4 + 0.2 * a * space, 1.0 + 0.5 * b * space, 0.5 + 0.3 * a * space,
-            0.6 - 0.2 * b * space, 0.7 + 0.1 * a * space]
+    rates = (ufl.sin(2.0 * t), ufl.cos(1.5 * t))
+    return [f.manufactured.level + f.manufactured.amplitude * rates[i % 2] * space for i, f in enumerate(fields)]
 
 
 @dataclass
@@ -91,9 +83,9 @@ def unit_domain(comm, dim: int, cells: int) -> Domain:
 class _ForcedEquations(RimEquations):
     """The model's equations with the manufactured time advanced alongside the state."""
 
-    def __init__(self, msh, config, occupancy, time: fem.Constant):
+    def __init__(self, msh, config, occupancy, time: fem.Constant, fields: FieldSet):
         self.manufactured_time = time  # before super(): its __init__ calls set_time
-        super().__init__(msh, config, occupancy)
+        super().__init__(msh, config, occupancy, fields)
 
     def set_time(self, t: float) -> None:
         super().set_time(t)
@@ -101,16 +93,19 @@ class _ForcedEquations(RimEquations):
 
 
 def solve_manufactured(comm, dim: int, degree: int, cells: int, dt: float, end: float,
-                       scheme: str = "bdf2", solution=smooth_solution) -> ManufacturedErrors:
-    """Integrate the forced system from the exact initial state to ``end``; return the errors there."""
-    config = load_config(None, (*PARAMETERS, f"discretisation.degree={degree}",
+                       scheme: str = "bdf2", solution=smooth_solution, fields: FieldSet = FIELDS,
+                       overrides: tuple[str, ...] = ()) -> ManufacturedErrors:
+    """Integrate the forced system of ``fields`` from the exact initial state to ``end``; return the
+    errors there. ``solution(x, t, dim, fields)`` gives the exact fields; ``overrides`` set parameters."""
+    config = load_config(None, (*PARAMETERS, *overrides, f"discretisation.degree={degree}",
                                 f"discretisation.mass_lumping={'true' if degree == 1 else 'false'}"))
     domain = unit_domain(comm, dim, cells)
     msh = domain.mesh
     time = fem.Constant(msh, 0.0)
-    equations = _ForcedEquations(msh, config, PiecewiseConstantOccupancy.from_parameters(config.btk), time)
+    occupancy = PiecewiseConstantOccupancy.from_parameters(config.btk)
+    equations = _ForcedEquations(msh, config, occupancy, time, fields)
     t_var = ufl.variable(time)
-    exact = ufl.as_vector(solution(ufl.SpatialCoordinate(msh), t_var, dim))
+    exact = ufl.as_vector(solution(ufl.SpatialCoordinate(msh), t_var, dim, fields))
     exact_rate = ufl.diff(exact, t_var)
 
     def forcing(test, tissue):

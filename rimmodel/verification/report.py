@@ -43,8 +43,8 @@ QUICK = Suite("quick", {(2, 1): (8, 16), (2, 2): (8, 16), (3, 1): (4, 8), (3, 2)
 RING_CASES = ((0.8, 3.0), (2.0, 6.0))
 
 
-def _stationary(x, t, dim):
-    return smooth_solution(x, 0.0 * t, dim)
+def _stationary(x, t, dim, fields):
+    return smooth_solution(x, 0.0 * t, dim, fields)
 
 
 def _order_cells(values: list[float], sizes: list[float], i: int) -> str:

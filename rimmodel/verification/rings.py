@@ -28,7 +28,7 @@ from rimmodel.physics.equations import FIELDS
 from rimmodel.verification.chemotactic_instability import Subsystem, fastest_wavelength, microglia_amplitude
 from rimmodel.verification.problem import build_stepper, march
 
-MICROGLIA, MEDIATOR, MYELIN, AXONS = (FIELDS.index(name) for name in ("microglia", "mediator", "myelin", "axons"))
+MICROGLIA, MEDIATOR, MYELIN = (FIELDS.index(name) for name in ("microglia", "mediator", "myelin"))
 
 
 @dataclass
@@ -109,18 +109,16 @@ def _bessel_noise(radius: float, seed: int, modes: int = 80):
 
 
 def _perturbed_plaque(x: np.ndarray, m_star: float, c_star: float, disturbance: np.ndarray) -> np.ndarray:
-    values = np.zeros((len(FIELDS), x.shape[1]))
+    values = FIELDS.healthy_state(x.shape[1])
     values[MICROGLIA] = m_star + disturbance
     values[MEDIATOR] = c_star
-    values[MYELIN] = 1.0
-    values[AXONS] = 1.0
     return values
 
 
 def _gather_microglia(comm, state) -> tuple[np.ndarray, np.ndarray]:
     owned = state.function_space.dofmap.index_map.size_local
     points = state.function_space.tabulate_dof_coordinates()[:owned, :2]
-    microglia = state.x.array[: owned * len(FIELDS): len(FIELDS)]
+    microglia = state.x.array[MICROGLIA: owned * len(FIELDS): len(FIELDS)]
     return np.concatenate(comm.allgather(points)), np.concatenate(comm.allgather(microglia))
 
 
