@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import ufl
 
-from rimmodel.config import load_config
+from rimmodel.config import ModelConfig, load_config
 from rimmodel.fem import MPI, fem, mesh as dmesh
 from rimmodel.geometry.domain import CORTEX, OUTER, PIAL, WHITE_MATTER, Domain
 from rimmodel.physics.equations import FIELDS, RimEquations
@@ -94,11 +94,12 @@ class _ForcedEquations(RimEquations):
 
 def solve_manufactured(comm, dim: int, degree: int, cells: int, dt: float, end: float,
                        scheme: str = "bdf2", solution=smooth_solution, fields: FieldSet = FIELDS,
-                       overrides: tuple[str, ...] = ()) -> ManufacturedErrors:
+                       overrides: tuple[str, ...] = (), schema: type = ModelConfig) -> ManufacturedErrors:
     """Integrate the forced system of ``fields`` from the exact initial state to ``end``; return the
-    errors there. ``solution(x, t, dim, fields)`` gives the exact fields; ``overrides`` set parameters."""
+    errors there. ``solution(x, t, dim, fields)`` gives the exact fields; ``overrides`` set parameters
+    of ``schema`` (a ModelConfig subclass when a new field brings its own section)."""
     config = load_config(None, (*PARAMETERS, *overrides, f"discretisation.degree={degree}",
-                                f"discretisation.mass_lumping={'true' if degree == 1 else 'false'}"))
+                                f"discretisation.mass_lumping={'true' if degree == 1 else 'false'}"), schema)
     domain = unit_domain(comm, dim, cells)
     msh = domain.mesh
     time = fem.Constant(msh, 0.0)
