@@ -207,6 +207,7 @@ class RimmodelFront:
 
     def __init__(self, problem: FrontProblem, cells_per_mm: int, dt: float):
         from rimmodel.fem import MPI
+        from rimmodel.pharmacology import occupancy_course
         from rimmodel.physics.subsystems import FisherKPP, MicrogliaMediator
         from rimmodel.verification.problem import build_stepper
 
@@ -215,7 +216,8 @@ class RimmodelFront:
         self.plateau = self.rates.plateau()
         self.comm = MPI.COMM_WORLD
         domain, config = rectangle(self.comm, cells_per_mm), problem.config()
-        equations = (MicrogliaMediator if self.rates.has_mediator else FisherKPP)(domain.mesh, config)
+        equations = (MicrogliaMediator(domain.mesh, config, occupancy_course(config)) if self.rates.has_mediator
+                     else FisherKPP(domain.mesh, config))
         self.stepper, _ = build_stepper(domain, config, equations=equations)
         self.cell_dofs, self.cell_thirds = self._p1_quadrature()
 

@@ -4,7 +4,7 @@ import pytest
 
 from rimmodel.cli import main
 from rimmodel.config import ConfigError, config_from_dict, config_to_toml, load_config
-from rimmodel.physics.treatment import PiecewiseConstantOccupancy
+from rimmodel.pharmacology.schedule import PiecewiseConstantOccupancy
 
 
 def error_for(raw: dict) -> str:

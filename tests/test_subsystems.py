@@ -8,6 +8,7 @@ import pytest
 from rimmodel.config import load_config
 from rimmodel.fem import MPI, fem
 from rimmodel.physics.equations import FIELDS
+from rimmodel.pharmacology import occupancy_course
 from rimmodel.physics.subsystems import FisherKPP, MicrogliaMediator
 from rimmodel.verification.fisher_kpp import fisher_kpp_config, interval_domain
 from rimmodel.verification.manufactured import unit_domain
@@ -60,7 +61,7 @@ def test_microglia_mediator_reproduces_the_full_model_with_intact_myelin(comm):
     config = load_config(None, MEDIATOR_RATES)
     domain = unit_domain(comm, 2, 8)
     full, _ = build_stepper(domain, config)
-    reduced, _ = build_stepper(domain, config, equations=MicrogliaMediator(domain.mesh, config))
+    reduced, _ = build_stepper(domain, config, equations=MicrogliaMediator(domain.mesh, config, occupancy_course(config)))
     assert reduced.state.function_space.num_sub_spaces == 2
     expected = advanced(full, full_state(bump, 0.5))
     m, c = advanced(reduced, lambda x: np.stack([bump(x), 0.5 * bump(x)]))
@@ -107,7 +108,7 @@ def test_fisher_kpp_front_moves_at_two_sqrt_dr(comm):
 def test_reduced_systems_print_their_equations_and_values(comm):
     config = load_config(None, MEDIATOR_RATES)
     domain = interval_domain(comm, 1.0, 4)
-    text = str(MicrogliaMediator(domain.mesh, config))
+    text = str(MicrogliaMediator(domain.mesh, config, occupancy_course(config)))
     assert "chi m (1 - m) grad c" in text and "chi=0.3" in text and "E_m=0.5" in text
     text = str(FisherKPP(domain.mesh, config))
     assert text.startswith("FisherKPP") and "r_0 m (1 - m)" in text and "D_m=0.1" in text and "chi" not in text

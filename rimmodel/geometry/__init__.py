@@ -5,7 +5,7 @@ periventricular shapes by gmsh; the ``mni_*`` meshes from nilearn's MNI152
 tissue maps; ``file`` reads a mesh written by ``rimmodel mesh`` (meshes/README.md).
 """
 
-from importlib import import_module
+from rimmodel.lazy_exports import lazy_exports
 
 # Resolved on first use, so that ``rimmodel --help`` (which registers ``rimmodel mesh`` from
 # rimmodel.geometry.mesh_cli) does not load the FEM stack.
@@ -21,10 +21,4 @@ _EXPORTS = {
     "build_domain": "rimmodel.geometry.generators",
     "read_domain": "rimmodel.geometry.mesh_file",
 }
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'rimmodel.geometry' has no attribute {name!r}")
-    return getattr(import_module(_EXPORTS[name]), name)
+__getattr__, __all__ = lazy_exports(__name__, _EXPORTS)

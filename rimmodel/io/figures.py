@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -20,3 +22,15 @@ def save_panels(path: Path, panels, width: float = 4.6, height: float = 3.6) -> 
         ax.grid(alpha=0.3)
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+@contextlib.contextmanager
+def report_workspace(path: Path, comm):
+    """``(figures, scratch)`` for a generated report at ``path``: the figures directory beside it
+    (made by rank 0) and a scratch directory shared by every rank, removed afterwards. Collective."""
+    figures = Path(path).parent / "figures"
+    if comm.rank == 0:
+        figures.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        yield figures, Path(comm.bcast(scratch if comm.rank == 0 else None, root=0))
+        comm.barrier()  # every rank is done with the scratch runs before rank 0 removes them

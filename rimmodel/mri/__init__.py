@@ -11,7 +11,7 @@ Works on run directories with numpy, scipy, h5py and nibabel only (no FEM stack)
 See docs/mri.md for the forward model and the read-out rules.
 """
 
-from importlib import import_module
+from rimmodel.lazy_exports import lazy_exports
 
 # Resolved on first use, so that ``rimmodel --help`` (which registers ``rimmodel mri``) works in
 # an environment without scipy and nibabel.
@@ -24,10 +24,4 @@ _EXPORTS = {
     "synthetic_scans": "rimmodel.mri.scans",
     "ReadoutTable": "rimmodel.mri.table",
 }
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'rimmodel.mri' has no attribute {name!r}")
-    return getattr(import_module(_EXPORTS[name]), name)
+__getattr__, __all__ = lazy_exports(__name__, _EXPORTS)

@@ -15,6 +15,7 @@ import typing
 from dataclasses import dataclass
 
 from rimmodel.config.spec import ConfigError, check_number, param
+from rimmodel.config.table import HEADER, replace_between, table_rows
 
 SECTION = "mri."  # prefix of every key in error messages
 
@@ -141,17 +142,9 @@ TABLE_BEGIN, TABLE_END = "<!-- mri-parameter-table:begin -->", "<!-- mri-paramet
 
 def parameter_table() -> str:
     """The Markdown table of docs/mri.md, generated from the declarations (a test keeps the doc current)."""
-    rows = ["| key | default | unit | allowed | meaning | source |", "|---|---|---|---|---|---|"]
-    defaults = MRIParameters()
-    for f in dataclasses.fields(MRIParameters):
-        spec = f.metadata["spec"]
-        value = getattr(defaults, f.name)
-        shown = f"{value:.4g}" if isinstance(value, float) else str(value)
-        rows.append(f"| `{f.name}` | `{shown}` | {spec.unit} | {spec.allowed()} | {spec.doc} | {spec.source} |")
-    return "\n".join(rows)
+    return "\n".join(HEADER + table_rows(MRIParameters, MRIParameters()))
 
 
 def with_table(document: str) -> str:
     """``document`` with the text between the table markers replaced by the current table."""
-    start, stop = document.index(TABLE_BEGIN) + len(TABLE_BEGIN), document.index(TABLE_END)
-    return document[:start] + "\n" + parameter_table() + "\n" + document[stop:]
+    return replace_between(document, TABLE_BEGIN, TABLE_END, parameter_table())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rimmodel.config.parameters import ModelConfig
-from rimmodel.physics.treatment import PiecewiseConstantOccupancy
+from rimmodel.pharmacology.schedule import PiecewiseConstantOccupancy
 
 
 def occupancy_course(config: ModelConfig):

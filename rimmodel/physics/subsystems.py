@@ -16,7 +16,7 @@ from rimmodel.physics.equations import (MEDIATOR, MICROGLIA, Tissue, assign_para
                                         mediator_reaction, microglia_flux, microglia_growth, myelin_content,
                                         parameter_constants, parameter_values)
 from rimmodel.physics.fields import FieldSet
-from rimmodel.physics.treatment import OccupancyCourse, PiecewiseConstantOccupancy
+from rimmodel.physics.treatment import OccupancyCourse
 
 
 class _Reduced:
@@ -61,7 +61,7 @@ class MicrogliaMediator(_Reduced):
 
     The model's microglia and mediator equations as they stand while the lesion has not
     yet demyelinated: what the full model computes with myelin damage and follicles off.
-    BTK occupancy of microglia acts as in the model (``occupancy``; default: from ``config.btk``).
+    BTK occupancy of microglia acts as in the model (``occupancy``, e.g. ``pharmacology.occupancy_course``).
     """
 
     fields = FieldSet([MICROGLIA, MEDIATOR])
@@ -73,8 +73,8 @@ class MicrogliaMediator(_Reduced):
   dc/dt = div(D_c grad c) - k_c c + (p_c rho + p_m) m
   no flux on the boundary; rho = 1 in white matter, rho_ctx in cortex"""
 
-    def __init__(self, mesh, config: ModelConfig, occupancy: OccupancyCourse | None = None):
-        self.occupancy = occupancy or PiecewiseConstantOccupancy.from_parameters(config.btk)
+    def __init__(self, mesh, config: ModelConfig, occupancy: OccupancyCourse):
+        self.occupancy = occupancy
         self.btk_cns = fem.Constant(mesh, 0.0)
         super().__init__(mesh, config)
         self.set_time(0.0)

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from rimmodel.study.results import StudyResults, read_results
+from rimmodel.study.sampling import unit_problem
 
 STATISTICS = {
     "final": "value at the last output time",
@@ -45,8 +46,7 @@ def quantity_of_interest(results: StudyResults, observable: str, statistic: str)
 def sensitivity(results: StudyResults, y: np.ndarray, seed: int = 0) -> dict[str, dict[str, list[float]]]:
     """Indices per parameter: {index name: [value per parameter]} (``*_conf``: 95% half-widths)."""
     settings = results.settings
-    problem = {"num_vars": len(results.names), "names": results.names,
-               "bounds": [[0.0, 1.0]] * len(results.names)}
+    problem = unit_problem(results.names)
     sampler = settings["sampler"]
     if sampler in ("saltelli", "morris"):
         _require_all(results, y)

@@ -17,14 +17,14 @@ from rimmodel.study.spec import Distribution, Study
 _EDGE = 1e-12  # keeps normal quantiles finite if a design touches 0 or 1
 
 
-def unit_problem(study: Study) -> dict:
+def unit_problem(names: list[str]) -> dict:
     """The SALib problem definition in unit space."""
-    return {"num_vars": len(study.names), "names": study.names, "bounds": [[0.0, 1.0]] * len(study.names)}
+    return {"num_vars": len(names), "names": list(names), "bounds": [[0.0, 1.0]] * len(names)}
 
 
 def unit_design(study: Study) -> np.ndarray:
     """(runs, parameters) in [0, 1]; deterministic for a given study file."""
-    settings, problem = study.parameters, unit_problem(study)
+    settings, problem = study.parameters, unit_problem(study.names)
     if settings.sampler == "saltelli":
         from SALib.sample import sobol
 

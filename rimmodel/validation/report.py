@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import datetime
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from rimmodel.fem import MPI
-from rimmodel.io.figures import save_panels
+from rimmodel.io.figures import report_workspace, save_panels
 from rimmodel.validation import cases
 
 
@@ -130,14 +129,9 @@ REFERENCES = [
 
 def write_report(path: Path, comm=MPI.COMM_WORLD) -> None:
     path = Path(path)
-    figures = path.parent / "figures"
-    if comm.rank == 0:
-        figures.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as scratch:
-        runs = Path(comm.bcast(scratch if comm.rank == 0 else None, root=0))
+    with report_workspace(path, comm) as (figures, runs):
         results = (cases.expansion_case(runs), cases.burnout_cohort(runs), cases.surface_in_case(runs),
                    cases.dose_response_case(runs))
-        comm.barrier()
     if comm.rank != 0:
         return
     sections = (expansion_section, cohort_section, surface_section, dose_section)

@@ -20,7 +20,7 @@ from rimmodel.fem import MPI, fem, mesh as dmesh
 from rimmodel.geometry.domain import CORTEX, OUTER, PIAL, WHITE_MATTER, Domain
 from rimmodel.physics.equations import FIELDS, RimEquations
 from rimmodel.physics.fields import FieldSet
-from rimmodel.physics.treatment import PiecewiseConstantOccupancy
+from rimmodel.pharmacology.schedule import PiecewiseConstantOccupancy
 from rimmodel.verification.problem import build_stepper, march
 
 # O(1) rates so that every term matters at unit length and time scales

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rimmodel.fem import fem
 from rimmodel.geometry.domain import Domain
 from rimmodel.physics.equations import Equations, RimEquations, Tissue
-from rimmodel.physics.treatment import PiecewiseConstantOccupancy
+from rimmodel.pharmacology.schedule import PiecewiseConstantOccupancy
 from rimmodel.solver.discretisation import build_tissue
 from rimmodel.solver.stepper import BDFStepper
 
