@@ -31,6 +31,12 @@ SCALAR_UNITS = {
     "cortical_demyelinated_size": "mm^d",
     "cortical_active_size": "mm^d",
     "cortical_axon_loss": "mm^d",
+    "tissue_loss": "mm^d",                  # integral of (1 - tissue): parenchyma replaced by fluid
+    "parenchymal_volume": "mm^d",           # integral of tissue: what SIENA-like brain volume measures
+    "cortical_parenchymal_volume": "mm^d",
+    "lesion_tissue_loss": "mm^d",           # integral of (1 - tissue) over the white-matter lesion
+    "iron_total": "mm^d",                   # integral of iron held by microglia/macrophages
+    "iron_rim_size": "mm^d",                # white matter with iron above threshold (phase-rim proxy)
 }
 
 
@@ -44,8 +50,10 @@ class Observables:
         self.dim = msh.topology.dim
         values = disc.fields.split(state)
         m, y, a = values["microglia"], values["myelin"], values["axons"]
+        tissue, iron = values["tissue"], values["iron"]
         self.myelin_threshold = fem.Constant(msh, 0.0)
         self.microglia_threshold = fem.Constant(msh, 0.0)
+        self.iron_threshold = fem.Constant(msh, 0.0)
         dx = ufl.Measure("dx", domain=msh, subdomain_data=disc.domain.cell_tags)
         dxq = dx(metadata={"quadrature_degree": _INDICATOR_QUADRATURE})
         lesion = ufl.conditional(ufl.lt(y, self.myelin_threshold), 1.0, 0.0)
@@ -61,6 +69,13 @@ class Observables:
             "cortical_demyelinated_size": fem.form(lesion * dxq(CORTEX)),
             "cortical_active_size": fem.form(active * dxq(CORTEX)),
             "cortical_axon_loss": fem.form((1 - a) * dx(CORTEX)),
+            "tissue_loss": fem.form((1 - tissue) * dx),
+            "parenchymal_volume": fem.form(tissue * dx),
+            "cortical_parenchymal_volume": fem.form(tissue * dx(CORTEX)),
+            "lesion_tissue_loss": fem.form(lesion * (1 - tissue) * dxq(WHITE_MATTER)),
+            "iron_total": fem.form(iron * dx),
+            "iron_rim_size": fem.form(ufl.conditional(ufl.gt(iron, self.iron_threshold), 1.0, 0.0)
+                                      * dxq(WHITE_MATTER)),
         }
         self.bin_low, self.bin_high = fem.Constant(msh, 0.0), fem.Constant(msh, 0.0)
         in_bin = ufl.conditional(ufl.And(ufl.ge(depth, self.bin_low), ufl.lt(depth, self.bin_high)), 1.0, 0.0)
@@ -75,6 +90,7 @@ class Observables:
         """Thresholds and depth bins: plain values, no recompilation."""
         self.myelin_threshold.value = params.myelin_threshold
         self.microglia_threshold.value = params.microglia_threshold
+        self.iron_threshold.value = params.iron_threshold
         self.bin_edges = np.linspace(0.0, cortex_thickness, params.depth_bins + 1)
 
     def _integral(self, form) -> float:

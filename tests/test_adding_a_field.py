@@ -1,4 +1,4 @@
-"""The "Adding a field" page runs: a sixth field is taken by the solver, the fieldsplit, the
+"""The "Adding a field" page runs: one more field is taken by the solver, the fieldsplit, the
 manufactured-solution check and the run directory, with no edit outside its declaration."""
 
 import os

@@ -93,6 +93,10 @@ class LesionParameters:
     core_microglia: float = param(0.6, "1", "Activated microglia in the seeded lesion (acute phase)",
                                   low=0.0, high=1.0)
     core_axons: float = param(0.8, "1", "Intact axon fraction in the seeded core", low=0.0, high=1.0)
+    core_tissue: float = param(
+        1.0, "1", "Parenchymal volume fraction in the seeded core (1: a recent lesion whose debris is not yet "
+        "resorbed)", low=0.0, high=1.0)
+    core_iron: float = param(0.0, "1", "Iron held by microglia/macrophages in the seeded core", low=0.0, high=10.0)
 
 
 @dataclass
@@ -140,6 +144,11 @@ class MediatorParameters:
     debris_production: float = param(
         7.5e4, "1/yr", "Production p_c by activated microglia engulfing myelin (proportional to "
         "m * myelin * myelin content)", low=0.0, high=1e8, symbol="p_c")
+    debris_release: float = param(
+        0.0, "1/yr", "Release p_d by destroyed myelin, proportional to rho (1 - myelin): the attractant of "
+        "Khonsari & Calvez 2007 (made by destroyed oligodendrocytes). 0 switches it off (the default)",
+        source="structure: Khonsari & Calvez 2007, PLoS ONE 2:e150; value assumed", low=0.0, high=1e8,
+        symbol="p_d")
     microglial_production: float = param(
         0.0, "1/yr", "Myelin-independent production p_m by activated microglia", low=0.0, high=1e8, symbol="p_m")
 
@@ -204,6 +213,42 @@ class AxonParameters:
     demyelinated_degeneration_rate: float = param(
         0.02, "1/yr", "Degeneration k_ad of chronically demyelinated axons without inflammation",
         low=0.0, high=1e3, symbol="k_ad")
+
+
+@dataclass
+class TissueParameters:
+    """Parenchymal volume fraction T: destroyed myelin and axons are resorbed and replaced by fluid."""
+
+    resorption_rate: float = param(
+        0.3, "1/yr", "Rate k_T at which tissue relaxes to what its intact myelin and axons leave (debris "
+        "clearance, years)", source="assumed; T1 hypointensity develops over months to years inside "
+        "lesions, Absinta et al. 2016 (J Clin Invest 126:2597), Elliott et al. 2019 (Mult Scler 25:1915)",
+        low=0.0, high=1e3, symbol="k_T")
+    myelin_volume_fraction: float = param(
+        0.3, "1", "Share phi_y of white-matter volume that is myelin (lost once demyelinated and cleared)",
+        source="assumed", low=0.0, high=1.0, symbol="phi_y")
+    axon_volume_fraction: float = param(
+        0.3, "1", "Share phi_a of tissue volume that is axons/neurites (lost once they degenerate)",
+        source="assumed", low=0.0, high=1.0, symbol="phi_a")
+
+
+@dataclass
+class IronParameters:
+    """Iron held by microglia/macrophages (the paramagnetic rim on phase/QSM)."""
+
+    uptake_yield: float = param(
+        1.0, "1", "Iron iota taken up per unit of myelin destroyed where microglia are at capacity "
+        "(iron is held in oligodendrocytes and myelin)", source="assumed; rim iron sits in microglia/"
+        "macrophages, Dal-Bianco et al. 2017, Acta Neuropathol 133:25", low=0.0, high=1e3, symbol="iota")
+    uptake_half_saturation: float = param(
+        0.1, "1", "Microglial density K_Fe at which half the released iron is taken up (the rest is "
+        "cleared)", source="assumed", low=1e-6, high=10.0, symbol="K_Fe")
+    clearance_rate: float = param(
+        0.5, "1/yr", "Loss lambda_Fe of iron from microglia/macrophages (rims fade over years once "
+        "activity stops)", source="assumed; median PRL lifetime ~7 yr, Absinta et al. 2021, Nature "
+        "(Extended Data Fig. 1); lesion susceptibility peaks 1-2 yr after enhancement, then decays "
+        "(unconfirmed excerpt, NIHMS1529632)",
+        low=0.0, high=1e3, symbol="lambda_Fe")
 
 
 @dataclass
@@ -276,6 +321,8 @@ class ObservableParameters:
     microglia_threshold: float = param(0.1, "1", "Activated microglia above this (outside the lesion) "
                                        "count as rim", low=0.0, high=1.0)
     depth_bins: int = param(10, "-", "Bins of the cortical damage profile against depth", low=1, high=1000)
+    iron_threshold: float = param(
+        0.1, "1", "Iron above this (in or around the lesion) counts as an iron rim", low=0.0, high=10.0)
 
 
 @dataclass
@@ -297,6 +344,8 @@ class ModelConfig:
     follicles: FollicleParameters = field(default_factory=FollicleParameters)
     myelin: MyelinParameters = field(default_factory=MyelinParameters)
     axons: AxonParameters = field(default_factory=AxonParameters)
+    tissue: TissueParameters = field(default_factory=TissueParameters)
+    iron: IronParameters = field(default_factory=IronParameters)
     btk: BTKParameters = field(default_factory=BTKParameters)
     treatment: TreatmentParameters = field(default_factory=TreatmentParameters)
     time: TimeParameters = field(default_factory=TimeParameters)

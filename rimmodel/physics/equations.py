@@ -89,9 +89,10 @@ MEDIATOR = Field(
     description="inflammatory mediators, in units of the half-saturation scale K_s",
     background=0.0, lesion_core=None, split="diffusive",
     layer=Layer("inflammatory mediator (normalised)", "magma"),
-    equation="dc/dt = div(D_c grad c) - k_c c + p_c rho m y + p_m m",
+    equation="dc/dt = div(D_c grad c) - k_c c + p_c rho m y + p_m m + p_d rho (1 - y)",
     transport=lambda q: q.k["D_c"] * ufl.grad(q.mediator),
-    reaction=lambda q: mediator_reaction(q.k, q.microglia, q.mediator, q.myelin, myelin_content(q.k, q.tissue)),
+    reaction=lambda q: (mediator_reaction(q.k, q.microglia, q.mediator, q.myelin, myelin_content(q.k, q.domain))
+                        + q.k["p_d"] * myelin_content(q.k, q.domain) * (1 - q.myelin)),
     manufactured=Manufactured(
         lambda x, t, dim: 1.0 + 0.5 * _pulse(t) * ufl.sin(math.pi * x[0]) * ufl.cos(0.5 * math.pi * x[1])
         * _depth_factor(x, dim), level=1.0, amplitude=0.5),
@@ -105,19 +106,23 @@ FOLLICLE_FACTOR = Field(
     equation="df/dt = div(D_f grad f) - k_f f,   D_f grad f . n = (1 - E_B b_per(t)) q_0 phi(x) on the pia",
     transport=lambda q: q.k["D_f"] * ufl.grad(q.follicle_factor),
     reaction=lambda q: -q.k["k_f"] * q.follicle_factor,
-    pial_source=lambda q: (1 - q.k["E_B"] * q.btk_peripheral) * q.k["q_0"] * q.tissue.follicle_density,
+    pial_source=lambda q: (1 - q.k["E_B"] * q.btk_peripheral) * q.k["q_0"] * q.domain.follicle_density,
     manufactured=Manufactured(
         lambda x, t, dim: 0.5 + 0.3 * _pulse(t) * ufl.cos(0.5 * math.pi * x[0]) * x[1] ** 2,
         level=0.5, amplitude=0.3),
 )
+
+def demyelination_rate(q):
+    """Rate at which myelin is destroyed, k_ym m + k_yf f times the intact myelin y (1/yr)."""
+    return (q.k["k_ym"] * q.microglia + q.k["k_yf"] * q.follicle_factor) * q.myelin
+
 
 MYELIN = Field(
     name="myelin", symbol="y", unit="1", bounds=(0.0, 1.0), description="intact myelin fraction",
     background=1.0, lesion_core="core_myelin", split="pointwise",
     layer=Layer("intact myelin (fraction)", "cividis", (0.0, 1.0), loss=("myelin_loss", "myelin loss (fraction)")),
     equation="dy/dt = -(k_ym m + k_yf f) y + k_r (1 - y)(1 - m)",
-    reaction=lambda q: (-(q.k["k_ym"] * q.microglia + q.k["k_yf"] * q.follicle_factor) * q.myelin
-                        + q.k["k_r"] * (1 - q.myelin) * (1 - q.microglia)),
+    reaction=lambda q: -demyelination_rate(q) + q.k["k_r"] * (1 - q.myelin) * (1 - q.microglia),
     manufactured=Manufactured(
         lambda x, t, dim: 0.6 + 0.25 * ufl.sin(math.pi * x[0]) * ufl.sin(math.pi * x[1]) * _depth_factor(x, dim)
         / _pulse(t), level=0.6, amplitude=-0.2),
@@ -134,8 +139,39 @@ AXONS = Field(
         lambda x, t, dim: 0.7 + 0.2 * _pulse(t) * ufl.cos(math.pi * x[0] * x[1]), level=0.7, amplitude=0.1),
 )
 
+
+def remaining_tissue(q):
+    """What the tissue relaxes to once debris is cleared: all but the destroyed myelin and axons."""
+    return 1 - q.k["phi_y"] * myelin_content(q.k, q.domain) * (1 - q.myelin) - q.k["phi_a"] * (1 - q.axons)
+
+
+TISSUE = Field(
+    name="tissue", symbol="T", unit="1", bounds=(0.0, 1.0),
+    description="parenchymal volume fraction (the rest is fluid: resorbed debris, ex-vacuo space)",
+    background=1.0, lesion_core="core_tissue", split="pointwise",
+    layer=Layer("tissue (parenchymal volume fraction)", "bone", (0.0, 1.0),
+                loss=("tissue_loss", "tissue loss (volume fraction)")),
+    equation="dT/dt = -k_T [T - 1 + phi_y rho (1 - y) + phi_a (1 - a)]",
+    reaction=lambda q: -q.k["k_T"] * (q.tissue - remaining_tissue(q)),
+    manufactured=Manufactured(
+        lambda x, t, dim: 0.8 + 0.1 * _pulse(t) * ufl.cos(math.pi * x[0]) * ufl.sin(math.pi * x[1])
+        * _depth_factor(x, dim), level=0.8, amplitude=0.1),
+)
+
+IRON = Field(
+    name="iron", symbol="Fe", unit="1", bounds=(0.0, None),
+    description="iron held by microglia/macrophages (1: a rim at capacity that took up all iron of its myelin)",
+    background=0.0, lesion_core="core_iron", split="pointwise",
+    layer=Layer("iron in microglia/macrophages (normalised)", "copper"),
+    equation="dFe/dt = iota rho (k_ym m + k_yf f) y m / (K_Fe + m) - lambda_Fe Fe",
+    reaction=lambda q: (q.k["iota"] * myelin_content(q.k, q.domain) * demyelination_rate(q)
+                        * q.microglia / (q.k["K_Fe"] + q.microglia) - q.k["lambda_Fe"] * q.iron),
+    manufactured=Manufactured(
+        lambda x, t, dim: 0.3 + 0.15 * _pulse(t) * ufl.sin(math.pi * x[0] * x[1]), level=0.3, amplitude=0.15),
+)
+
 FIELDS = FieldSet(
-    [MICROGLIA, MEDIATOR, FOLLICLE_FACTOR, MYELIN, AXONS],
+    [MICROGLIA, MEDIATOR, FOLLICLE_FACTOR, MYELIN, AXONS, TISSUE, IRON],
     notes="  no flux on all other boundaries; rho = 1 in white matter, rho_ctx in cortex;\n"
           "  b_cns(t), b_per(t): CNS and peripheral BTK occupancy")
 
@@ -212,7 +248,7 @@ def describe(fields: FieldSet, config: ModelConfig) -> str:
 
 
 class RimEquations:
-    """The model: microglia, mediator, follicle factor, myelin, axons (``FIELDS``)."""
+    """The model: microglia, mediator, follicle factor, myelin, axons, tissue, iron (``FIELDS``)."""
 
     def __init__(self, mesh, config: ModelConfig, occupancy: OccupancyCourse, fields: FieldSet = FIELDS):
         self.fields = fields
@@ -235,7 +271,7 @@ class RimEquations:
         self.btk_peripheral.value = self.occupancy.peripheral(t)
 
     def terms(self, u, tissue: Tissue) -> Terms:
-        return Terms(k=self.constants, values=self.fields.split(u), tissue=tissue,
+        return Terms(k=self.constants, values=self.fields.split(u), domain=tissue,
                      extra={"btk_cns": self.btk_cns, "btk_peripheral": self.btk_peripheral})
 
     def mass(self, du_dt, v, tissue: Tissue):

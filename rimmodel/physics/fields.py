@@ -84,12 +84,13 @@ class Field:
 
 @dataclass
 class Terms:
-    """What a field's terms see: the parameters by symbol, every field's value by name, the tissue,
-    and model-level quantities (``extra``: e.g. BTK occupancy)."""
+    """What a field's terms see: the parameters by symbol (``k``), every field's value by name
+    (``q.microglia``), the spatial data (``domain``: white-matter indicator, follicle density,
+    measures) and model-level quantities (``extra``: e.g. BTK occupancy)."""
 
     k: dict
     values: dict
-    tissue: object
+    domain: object
     extra: dict = field(default_factory=dict)
 
     def __getattr__(self, name):
@@ -106,6 +107,9 @@ class FieldSet:
     def __init__(self, fields: list[Field], notes: str = ""):
         self._fields = tuple(fields)
         self.notes = notes  # model-level definitions and boundary conditions, for the printed equations
+        reserved = sorted({f.name for f in self._fields} & {"k", "values", "domain", "extra"})
+        if reserved:
+            raise ValueError(f"field name {reserved[0]!r} is reserved (an attribute of the terms' view)")
         for attribute in ("name", "symbol"):
             seen = [getattr(f, attribute) for f in self._fields]
             duplicates = sorted({item for item in seen if seen.count(item) > 1})

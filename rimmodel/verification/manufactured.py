@@ -34,7 +34,9 @@ PARAMETERS = (
     "axons.microglial_damage_rate=0.3", "axons.follicle_damage_rate=0.2", "axons.demyelination_amplification=1.0",
     "axons.demyelinated_degeneration_rate=0.1", "btk.microglial_efficacy=0.5", "btk.bcell_efficacy=0.5",
     "btk.cns_occupancy=0.4", "btk.peripheral_occupancy=0.6",
-    "follicles.patches=[{centre=[0.3, 1.0], width=0.4, density=1.0}]",
+    "follicles.patches=[{centre=[0.3, 1.0], width=0.4, density=1.0}]", "mediator.debris_release=0.3",
+    "tissue.resorption_rate=0.5", "tissue.myelin_volume_fraction=0.3", "tissue.axon_volume_fraction=0.4",
+    "iron.uptake_yield=1.0", "iron.uptake_half_saturation=0.5", "iron.clearance_rate=0.4",
 )
 
 
