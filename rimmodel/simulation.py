@@ -54,8 +54,7 @@ class Simulation:
         self.equations.set_parameters(config)
         refresh_follicle_density(self.disc, config)
         self.stepper.negativity_tolerance = config.solver.negativity_tolerance
-        self.stepper.jacobian.max_iterations = config.solver.jacobian_reuse
-        self.stepper.jacobian.request_fresh()  # new parameter values, new Jacobian
+        self.stepper.set_jacobian_reuse(config.solver.jacobian_reuse)  # new parameter values, new Jacobian
         self.observables.configure(config.observables, config.geometry.cortex_thickness)
 
     @property

@@ -44,7 +44,7 @@ class RunOutput:
         with self.clock.phase("record_output"):
             self.write_record()
         self.outputs_written += 1
-        sim.stepper.jacobian.request_fresh()  # so a resumed run takes the same path from here
+        sim.stepper.refresh_jacobian()  # so a resumed run takes the same path from here
         if self.config.output.checkpoints:
             arrays, previous_dt = sim.stepper.history()
             with self.clock.phase("checkpoints"):

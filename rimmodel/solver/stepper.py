@@ -60,6 +60,16 @@ class BDFStepper:
         self.jacobian = JacobianReuse(self.problem.solver, jacobian_reuse)
         self.extrapolate = True  # predictor for Newton (see _initial_guess); False starts from u^n
 
+    def refresh_jacobian(self) -> None:
+        """Build a fresh Jacobian at the next solve (new parameter values; every output time, so a
+        resumed run repeats the uninterrupted run's solver path)."""
+        self.jacobian.request_fresh()
+
+    def set_jacobian_reuse(self, max_iterations: int) -> None:
+        """Newton iterations one factorised Jacobian may serve (0: a fresh one every iteration)."""
+        self.jacobian.max_iterations = max_iterations
+        self.jacobian.request_fresh()
+
     def initialise(self) -> None:
         """Call once the initial condition is in ``state``."""
         self.previous.x.array[:] = self.state.x.array
