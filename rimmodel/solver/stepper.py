@@ -72,6 +72,14 @@ class BDFStepper:
         return arrays, self.previous_dt
 
     def restore(self, arrays: dict, previous_dt: float | None) -> None:
+        """Collective: a history that does not fit this rank's state (a checkpoint from another
+        mesh or partition, or a crafted one) is refused on every rank."""
+        expected = self.previous.x.array.shape
+        fits = all(np.shape(arrays[name]) == expected for name in ("previous", "before_previous"))
+        if not self.state.function_space.mesh.comm.allreduce(fits, op=MPI.LAND):
+            raise ValueError(f"the checkpoint's BDF history does not fit this run's mesh "
+                             f"({expected[0]} values per field on rank {self.state.function_space.mesh.comm.rank}): "
+                             f"it belongs to another run")
         self.previous.x.array[:] = arrays["previous"]
         self.before_previous.x.array[:] = arrays["before_previous"]
         self.state.x.array[:] = arrays["previous"]
