@@ -90,6 +90,9 @@ def _run(args) -> int:
             raise ConfigError("--resume RUN_DIR continues that run with its own config.toml: "
                               "give no CONFIG, --set or --out")
         config, out = load_config(args.resume / "config.toml"), args.resume
+        if config.solver.unsafe_petsc_options:  # a run directory may come from anyone
+            raise ConfigError(f"{out / 'config.toml'}: --resume does not pass unchecked PETSc options "
+                              f"(solver.unsafe_petsc_options = true): rerun from your own config instead")
     elif args.config is None:
         raise ConfigError("rimmodel run: give a CONFIG file, or --resume RUN_DIR")
     else:

@@ -12,6 +12,7 @@ from typing import Any
 import tomli_w
 
 from rimmodel.config.parameters import ModelConfig, SolverParameters
+from rimmodel.config.petsc_policy import check_petsc_options
 from rimmodel.config.solver_presets import SOLVER_PRESETS, preset_options
 from rimmodel.config.spec import ConfigError, Spec, check_number, spec_of
 
@@ -157,6 +158,7 @@ def check_consistency(config: ModelConfig) -> None:
         raise ConfigError(f"time.dt_min = {time.dt_min} must not exceed time.dt = {time.dt}")
     check_geometry(geometry)
     check_lesion_seed(geometry, lesion)
+    check_petsc_options(config.solver.petsc_options, config.solver.unsafe_petsc_options)
     if config.treatment.stop <= config.treatment.start:
         raise ConfigError(f"treatment.stop = {config.treatment.stop} must be after treatment.start = "
                           f"{config.treatment.start} yr")
