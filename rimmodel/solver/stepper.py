@@ -139,15 +139,20 @@ class BDFStepper:
             constant.value = value
 
     def _check_state(self) -> str:
-        owned = self.state.function_space.dofmap.index_map.size_local * self.state.function_space.dofmap.index_map_bs
-        values = self.state.x.array[:owned]
+        dofmap = self.state.function_space.dofmap
+        block = dofmap.index_map_bs
+        values = self.state.x.array[:dofmap.index_map.size_local * block]
         comm = self.state.function_space.mesh.comm
         finite = comm.allreduce(bool(np.all(np.isfinite(values))), op=MPI.LAND)
         if not finite:
             return "non-finite values"
-        lowest = comm.allreduce(float(values.min()) if values.size else np.inf, op=MPI.MIN)
-        if lowest < -self.negativity_tolerance:
-            return f"negative density {lowest:.3g}"
+        per_field = values.reshape(-1, block).min(axis=0) if values.size else np.full(block, np.inf)
+        comm.Allreduce(MPI.IN_PLACE, per_field, op=MPI.MIN)
+        field = int(np.argmin(per_field))
+        if per_field[field] < -self.negativity_tolerance:
+            names = getattr(self.equations, "fields", ())
+            name = names[field] if len(names) == block else f"field {field}"
+            return f"negative density {per_field[field]:.3g} ({name})"
         return ""
 
     def _reject(self, reason: str, snes) -> StepOutcome:

@@ -75,7 +75,10 @@ def _analyze(args) -> int:
 
     found = analyze(args.study_dir, args.observable, args.statistic, args.seed)
     indices = found["indices"]
-    print(f"{found['observable']} ({found['statistic']}); {found['failed']} failed samples")
+    print(f"{found['observable']} ({found['statistic']}); {found['analysed']} of {found['samples']} samples analysed")
+    for why, excluded in found["excluded"].items():
+        print(f"  excluded, {why}: {len(excluded)} (samples {', '.join(map(str, excluded))}); the indices "
+              f"describe the samples that have a value")
     print("  ".join(["parameter".ljust(36), *(k.rjust(12) for k in indices)]))
     for j, name in enumerate(found["names"]):
         print("  ".join([name.ljust(36), *(f"{indices[k][j]:12.4g}" for k in indices)]))
