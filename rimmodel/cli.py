@@ -98,6 +98,9 @@ def _run(args) -> int:
     else:
         config = load_config(args.config, args.overrides)  # validated before anything is written
         out = args.out or Path("runs") / args.config.stem
+        from rimmodel.io.output_dir import check_output_directory
+
+        check_output_directory(out)
     from rimmodel.simulation import Simulation
     from rimmodel.solver.time_loop import SolverFailure
 
@@ -123,8 +126,9 @@ def _demo(args) -> int:
         run_teaching_demo(args.name, args.out)
         return 0
     from rimmodel.demo import run_demo
+    from rimmodel.io.output_dir import check_output_directory
 
-    run_demo(args.out or Path("runs/demo"), args.years, tuple(args.overrides))
+    run_demo(check_output_directory(args.out or Path("runs/demo")), args.years, tuple(args.overrides))
     return 0
 
 

@@ -39,7 +39,9 @@ def _study(args) -> int:
     spec = load_study(args.study)  # validated before anything runs
     if args.ranks_per_run is not None:
         spec.parameters.ranks_per_run = args.ranks_per_run
-    out = args.out or Path("runs") / args.study.stem
+    from rimmodel.io.output_dir import check_output_directory
+
+    out = check_output_directory(args.out or Path("runs") / args.study.stem)
     if args.collect:
         results_file = collect_study(spec, out) if MPI.COMM_WORLD.rank == 0 else None
     else:
