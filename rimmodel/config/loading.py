@@ -154,6 +154,7 @@ def _petsc_options(key: str, value: Any) -> dict:
 def check_consistency(config: ModelConfig) -> None:
     """Checks that involve more than one field."""
     from rimmodel.config.geometry_checks import check_geometry, check_lesion_seed
+    from rimmodel.config.resource_checks import check_resources
 
     geometry, lesion, time = config.geometry, config.lesion, config.time
     if config.discretisation.mass_lumping and config.discretisation.degree != 1:
@@ -164,6 +165,7 @@ def check_consistency(config: ModelConfig) -> None:
     check_geometry(geometry)
     check_lesion_seed(geometry, lesion)
     check_petsc_options(config.solver.petsc_options, config.solver.unsafe_petsc_options)
+    check_resources(geometry, lesion, time)
     if config.treatment.stop <= config.treatment.start:
         raise ConfigError(f"treatment.stop = {config.treatment.stop} must be after treatment.start = "
                           f"{config.treatment.start} yr")
