@@ -92,11 +92,17 @@ def _run(args) -> int:
             raise ConfigError("--resume RUN_DIR continues that run with its own config.toml: "
                               "give no CONFIG, --set or --out")
         config, out = load_config(args.resume / "config.toml"), args.resume
+        if config.solver.unsafe_petsc_options:  # a run directory may come from anyone
+            raise ConfigError(f"{out / 'config.toml'}: --resume does not pass unchecked PETSc options "
+                              f"(solver.unsafe_petsc_options = true): rerun from your own config instead")
     elif args.config is None:
         raise ConfigError("rimmodel run: give a CONFIG file, or --resume RUN_DIR")
     else:
         config = load_config(args.config, args.overrides)  # validated before anything is written
         out = args.out or Path("runs") / args.config.stem
+        from rimmodel.io.output_dir import check_output_directory
+
+        check_output_directory(out)
     from rimmodel.simulation import Simulation
     from rimmodel.solver.time_loop import SolverFailure
 
@@ -122,8 +128,9 @@ def _demo(args) -> int:
         run_teaching_demo(args.name, args.out)
         return 0
     from rimmodel.demo import run_demo
+    from rimmodel.io.output_dir import check_output_directory
 
-    run_demo(args.out or Path("runs/demo"), args.years, tuple(args.overrides))
+    run_demo(check_output_directory(args.out or Path("runs/demo")), args.years, tuple(args.overrides))
     return 0
 
 

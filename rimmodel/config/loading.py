@@ -12,6 +12,7 @@ from typing import Any
 import tomli_w
 
 from rimmodel.config.parameters import ModelConfig, SolverParameters
+from rimmodel.config.petsc_policy import check_petsc_options
 from rimmodel.config.solver_presets import SOLVER_PRESETS, preset_options
 from rimmodel.config.spec import ConfigError, Spec, check_number, spec_of
 
@@ -26,7 +27,12 @@ def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str
         if not path.is_file():
             raise ConfigError(f"config file {path} does not exist")
         try:
-            raw = tomllib.loads(path.read_text())
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError as err:
+            raise ConfigError(f"{path}: not UTF-8 text (TOML files are UTF-8): byte {err.start} "
+                              f"is {err.object[err.start:err.start + 1]!r}") from None
+        except OSError as err:
+            raise ConfigError(f"{path}: cannot be read ({err.strerror})") from None
         except tomllib.TOMLDecodeError as err:
             raise ConfigError(f"{path}: not valid TOML: {err}") from err
     for item in overrides:
@@ -150,6 +156,7 @@ def _petsc_options(key: str, value: Any) -> dict:
 def check_consistency(config: ModelConfig) -> None:
     """Checks that involve more than one field."""
     from rimmodel.config.geometry_checks import check_geometry, check_lesion_seed
+    from rimmodel.config.resource_checks import check_resources
 
     geometry, lesion, time = config.geometry, config.lesion, config.time
     if config.discretisation.mass_lumping and config.discretisation.degree != 1:
@@ -159,6 +166,8 @@ def check_consistency(config: ModelConfig) -> None:
         raise ConfigError(f"time.dt_min = {time.dt_min} must not exceed time.dt = {time.dt}")
     check_geometry(geometry)
     check_lesion_seed(geometry, lesion)
+    check_petsc_options(config.solver.petsc_options, config.solver.unsafe_petsc_options)
+    check_resources(geometry, lesion, time)
     if config.treatment.stop <= config.treatment.start:
         raise ConfigError(f"treatment.stop = {config.treatment.stop} must be after treatment.start = "
                           f"{config.treatment.start} yr")

@@ -305,7 +305,11 @@ class SolverParameters:
                         "direct (MUMPS LU) or iterative_3d (GMRES + fieldsplit AMG/Schwarz-ILU, for large 3D "
                         "meshes; docs/scaling.md)", choices=tuple(SOLVER_PRESETS))
     petsc_options: dict = param(None, "-", "PETSc options for the coupled Newton solve: the preset's, "
-                                "with the options given here added or replaced", factory=default_petsc_options)
+                                "with the options given here added or replaced; solver settings only "
+                                "(rimmodel/config/petsc_policy.py)", factory=default_petsc_options)
+    unsafe_petsc_options: bool = param(
+        False, "-", "Pass solver.petsc_options to PETSc unchecked (viewers, monitors to files, python "
+        "preconditioners...): runs arbitrary PETSc features, only for your own configs", choices=(True, False))
     negativity_tolerance: float = param(
         1e-6, "1", "A step whose densities fall below minus this is rejected and retried",
         low=0.0, high=1.0)

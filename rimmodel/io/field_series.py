@@ -14,6 +14,8 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from rimmodel.io.unreadable import hdf5_file, reading
+
 FIELDS_XDMF = "fields.xdmf"
 _CELL_TAGS_GROUP = "MeshTags/mesh_tags"  # where DOLFINx's XDMFFile.write_meshtags puts the tissue tags
 
@@ -37,7 +39,7 @@ class FieldSeries:
     def values(self, name: str, index: int) -> np.ndarray:
         if name not in self._paths:
             raise KeyError(f"no field {name!r}; the run has {', '.join(self._paths)}")
-        with h5py.File(self._h5, "r") as h5:
+        with hdf5_file(self._h5, "field data") as h5:
             return h5[self._paths[name][index]][()].ravel()
 
     def index_at(self, t: float) -> int:
@@ -50,7 +52,16 @@ def read_fields(run_dir: str | Path) -> FieldSeries:
         raise FileNotFoundError(f"no run directory {run_dir}")
     if not xdmf.is_file():
         raise FileNotFoundError(f"{run_dir} has no {FIELDS_XDMF} (was output.fields false?)")
-    root = ET.parse(xdmf).getroot()
+    with reading(xdmf, "field index (XDMF)"):
+        root = ET.parse(xdmf).getroot()
+        series = _series_paths(root, xdmf)
+    h5_path = xdmf.with_suffix(".h5")
+    with hdf5_file(h5_path, "field data") as h5:
+        return _read_series(root, series, h5, h5_path)
+
+
+def _series_paths(root, xdmf: Path) -> tuple[list[float], dict]:
+    """Output times and, per field, its dataset at each time."""
     by_time: dict[str, dict[float, str]] = {}
     for collection in root.iter("Grid"):
         if collection.get("CollectionType") != "Temporal":
@@ -66,18 +77,20 @@ def read_fields(run_dir: str | Path) -> FieldSeries:
     paths = {name: [by_time[name][t] for t in times[name]] for name in by_time}
     first = next(iter(times.values()))
     count = min(len(t) for t in times.values())  # a run stopped mid-output may lack the last field
-    h5_path = xdmf.with_suffix(".h5")
+    return first[:count], {name: p[:count] for name, p in paths.items()}
+
+
+def _read_series(root, series: tuple[list[float], dict], h5: h5py.File, h5_path: Path) -> FieldSeries:
+    times, paths = series
     mesh_grid = next(g for g in root.iter("Grid") if g.find("Topology") is not None)
     topology = mesh_grid.find("Topology")
-    with h5py.File(h5_path, "r") as h5:
-        cells = h5[topology.find("DataItem").text.strip().split(":", 1)[1]][()]
-        points = h5[mesh_grid.find("Geometry/DataItem").text.strip().split(":", 1)[1]][()]
-        cell_tags = _read_cell_tags(h5, cells)
+    cells = h5[topology.find("DataItem").text.strip().split(":", 1)[1]][()]
+    points = h5[mesh_grid.find("Geometry/DataItem").text.strip().split(":", 1)[1]][()]
+    cell_tags = _read_cell_tags(h5, cells)
     if points.shape[1] == 2:
         points = np.column_stack([points, np.zeros(len(points))])
     cell_type = topology.get("TopologyType").lower()
-    return FieldSeries(points, cells, cell_type, np.array(first[:count]),
-                       {name: p[:count] for name, p in paths.items()}, h5_path, cell_tags)
+    return FieldSeries(points, cells, cell_type, np.array(times, dtype=float), paths, h5_path, cell_tags)
 
 
 def _read_cell_tags(h5: h5py.File, cells: np.ndarray) -> np.ndarray | None:

@@ -25,6 +25,8 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from rimmodel.io.unreadable import hdf5_file
+
 OBSERVABLES_FILE = "observables.h5"
 STATUS_FILE = "status.json"
 CONFIG_FILE = "config.toml"
@@ -135,7 +137,7 @@ def read_run(run_dir: str | Path) -> RunResults:
     path = Path(run_dir) / OBSERVABLES_FILE
     if not path.is_file():
         raise FileNotFoundError(f"{run_dir} is not a rimmodel run directory: no {OBSERVABLES_FILE}")
-    with h5py.File(path, "r") as h5:
+    with hdf5_file(path, "run observables") as h5:
         attrs = dict(h5.attrs)
         observables = {k: v[()] for k, v in h5["observables"].items()}
         units = {k: v.attrs.get("units", "") for k, v in h5["observables"].items()}

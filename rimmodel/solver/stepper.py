@@ -83,6 +83,14 @@ class BDFStepper:
         return arrays, self.previous_dt
 
     def restore(self, arrays: dict, previous_dt: float | None) -> None:
+        """Collective: a history that does not fit this rank's state (a checkpoint from another
+        mesh or partition, or a crafted one) is refused on every rank."""
+        expected = self.previous.x.array.shape
+        fits = all(np.shape(arrays[name]) == expected for name in ("previous", "before_previous"))
+        if not self.state.function_space.mesh.comm.allreduce(fits, op=MPI.LAND):
+            raise ValueError(f"the checkpoint's BDF history does not fit this run's mesh "
+                             f"({expected[0]} values per field on rank {self.state.function_space.mesh.comm.rank}): "
+                             f"it belongs to another run")
         self.previous.x.array[:] = arrays["previous"]
         self.before_previous.x.array[:] = arrays["before_previous"]
         self.state.x.array[:] = arrays["previous"]
@@ -142,15 +150,20 @@ class BDFStepper:
             constant.value = value
 
     def _check_state(self) -> str:
-        owned = self.state.function_space.dofmap.index_map.size_local * self.state.function_space.dofmap.index_map_bs
-        values = self.state.x.array[:owned]
+        dofmap = self.state.function_space.dofmap
+        block = dofmap.index_map_bs
+        values = self.state.x.array[:dofmap.index_map.size_local * block]
         comm = self.state.function_space.mesh.comm
         finite = comm.allreduce(bool(np.all(np.isfinite(values))), op=MPI.LAND)
         if not finite:
             return "non-finite values"
-        lowest = comm.allreduce(float(values.min()) if values.size else np.inf, op=MPI.MIN)
-        if lowest < -self.negativity_tolerance:
-            return f"negative density {lowest:.3g}"
+        per_field = values.reshape(-1, block).min(axis=0) if values.size else np.full(block, np.inf)
+        comm.Allreduce(MPI.IN_PLACE, per_field, op=MPI.MIN)
+        field = int(np.argmin(per_field))
+        if per_field[field] < -self.negativity_tolerance:
+            names = getattr(self.equations, "fields", ())
+            name = names[field] if len(names) == block else f"field {field}"
+            return f"negative density {per_field[field]:.3g} ({name})"
         return ""
 
     def _reject(self, reason: str, snes) -> StepOutcome:

@@ -6,6 +6,12 @@ latin / grid -> Borgonovo's delta and first-order S1 (SALib's delta method).
 Indices are computed on the unit-space design: each parameter's column is a
 monotone map of its unit column, so Sobol' and delta indices are those of the
 physical parameters.
+
+Samples without a value (failed, or pending in an unfinished study) follow one policy
+(docs/studies.md): Sobol' and Morris estimators need every point of their structured design,
+so they are refused with every such sample named; delta works on any sample set, so it runs
+on the samples with a value and the excluded ones are reported with the indices. Failures
+cluster in parameter space, so such delta indices describe the region where the model ran.
 """
 
 from __future__ import annotations
@@ -31,6 +37,8 @@ def quantity_of_interest(results: StudyResults, observable: str, statistic: str)
     if statistic not in STATISTICS:
         raise ValueError(f"--statistic {statistic!r}: one of {', '.join(STATISTICS)}")
     series, time = results.observables[observable], results.time
+    if series.shape[1] == 0:  # no sample has an output
+        return np.full(series.shape[0], np.nan)
     last = np.array([_last(row) for row in series])
     first = series[:, 0]
     if statistic == "final":
@@ -50,6 +58,8 @@ def sensitivity(results: StudyResults, y: np.ndarray, seed: int = 0) -> dict[str
     sampler = settings["sampler"]
     if sampler in ("saltelli", "morris"):
         _require_all(results, y)
+    elif not np.isfinite(y).any():
+        raise ValueError(f"no sample has a value to analyse: {_describe_missing(results, y)}")
     if np.nanstd(y) == 0.0:
         raise ValueError(f"the quantity is the same in every sample ({np.nanmean(y):.6g}): no sensitivity to "
                          f"apportion (a longer run, a finer mesh or another observable may resolve it)")
@@ -78,12 +88,36 @@ def sensitivity(results: StudyResults, y: np.ndarray, seed: int = 0) -> dict[str
 
 
 def _require_all(results: StudyResults, y: np.ndarray) -> None:
-    missing = np.flatnonzero(~np.isfinite(y))
-    if missing.size:
-        reasons = "; ".join(f"{i}: {results.status[i]} {results.reason[i]}"[:160] for i in missing[:5])
-        raise ValueError(f"{results.settings['sampler']} indices need every sample; {missing.size} have no value "
-                         f"({reasons}{' ...' if missing.size > 5 else ''}). Narrow the parameter ranges or "
-                         f"use a latin design, which tolerates failures")
+    if np.isfinite(y).all():
+        return
+    method = "Sobol'" if results.settings["sampler"] == "saltelli" else "Morris"
+    raise ValueError(f"{method} indices need every sample of the {results.settings['sampler']} design: "
+                     f"{_describe_missing(results, y)}. Remove the cause (docs/studies.md, Failed samples) "
+                     f"and run the study again in a new directory, or use a latin design, whose delta indices "
+                     f"exclude failed samples")
+
+
+def missing_samples(results: StudyResults, y: np.ndarray) -> dict[str, list[int]]:
+    """Samples without a value, by why: failed, pending (study unfinished), or no value (completed,
+    but the statistic is undefined, e.g. a rate over a single output)."""
+    missing = ~np.isfinite(y)
+    groups = {"failed": missing & (results.status == "failed"), "pending": missing & (results.status == "pending")}
+    groups["no value"] = missing & ~groups["failed"] & ~groups["pending"]
+    return {why: [int(i) for i in np.flatnonzero(mask)] for why, mask in groups.items() if mask.any()}
+
+
+def _describe_missing(results: StudyResults, y: np.ndarray) -> str:
+    parts = []
+    for why, indices in missing_samples(results, y).items():
+        shown = ", ".join(map(str, indices[:20])) + (f" and {len(indices) - 20} more" if len(indices) > 20 else "")
+        part = f"{len(indices)} {why} (samples {shown})"
+        if why == "failed":
+            reason = " ".join(str(results.reason[indices[0]]).split())[:160]
+            part += f"; sample {indices[0]}: {reason}"
+        elif why == "pending":
+            part += "; the study has not finished: rerun `rimmodel study` on it"
+        parts.append(part)
+    return "; ".join(parts)
 
 
 def write_table(path: Path, names: list[str], indices: dict[str, list[float]]) -> Path:
@@ -121,10 +155,15 @@ def analyze(study_dir: str | Path, observable: str | None = None, statistic: str
     observable = observable or next(iter(results.observables))
     y = quantity_of_interest(results, observable, statistic)
     indices = sensitivity(results, y, seed)
+    excluded = missing_samples(results, y)
     stem = Path(study_dir) / f"sensitivity_{observable}_{statistic}"
     title = f"{results.settings['sampler']}: {observable} ({STATISTICS[statistic]})"
+    if excluded:
+        title += f"\n{int(np.isfinite(y).sum())} of {y.size} samples; excluded: " + \
+            ", ".join(f"{len(indices_)} {why}" for why, indices_ in excluded.items())
     return {"observable": observable, "statistic": statistic, "indices": indices, "names": results.names,
-            "failed": int((~results.completed).sum()),
+            "failed": int((results.status == "failed").sum()), "analysed": int(np.isfinite(y).sum()),
+            "samples": int(y.size), "excluded": excluded,
             "table": write_table(stem.with_suffix(".csv"), results.names, indices),
             "figure": plot_indices(stem.with_suffix(".png"), results.names, indices, title)}
 

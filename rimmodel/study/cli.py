@@ -39,7 +39,9 @@ def _study(args) -> int:
     spec = load_study(args.study)  # validated before anything runs
     if args.ranks_per_run is not None:
         spec.parameters.ranks_per_run = args.ranks_per_run
-    out = args.out or Path("runs") / args.study.stem
+    from rimmodel.io.output_dir import check_output_directory
+
+    out = check_output_directory(args.out or Path("runs") / args.study.stem)
     if args.collect:
         results_file = collect_study(spec, out) if MPI.COMM_WORLD.rank == 0 else None
     else:
@@ -75,7 +77,10 @@ def _analyze(args) -> int:
 
     found = analyze(args.study_dir, args.observable, args.statistic, args.seed)
     indices = found["indices"]
-    print(f"{found['observable']} ({found['statistic']}); {found['failed']} failed samples")
+    print(f"{found['observable']} ({found['statistic']}); {found['analysed']} of {found['samples']} samples analysed")
+    for why, excluded in found["excluded"].items():
+        print(f"  excluded, {why}: {len(excluded)} (samples {', '.join(map(str, excluded))}); the indices "
+              f"describe the samples that have a value")
     print("  ".join(["parameter".ljust(36), *(k.rjust(12) for k in indices)]))
     for j, name in enumerate(found["names"]):
         print("  ".join([name.ljust(36), *(f"{indices[k][j]:12.4g}" for k in indices)]))

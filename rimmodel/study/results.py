@@ -18,6 +18,8 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from rimmodel.io.unreadable import hdf5_file
+
 from rimmodel.study.journal import SampleOutcome
 from rimmodel.study.sampling import numeric_matrix
 from rimmodel.study.spec import Study
@@ -87,7 +89,7 @@ def read_results(study_dir: str | Path) -> StudyResults:
     path = Path(study_dir) / RESULTS_FILE
     if not path.is_file():
         raise FileNotFoundError(f"{study_dir} has no {RESULTS_FILE}: run `rimmodel study` on it first")
-    with h5py.File(path, "r") as h5:
+    with hdf5_file(path, "study results") as h5:
         text = lambda name: np.array([s.decode() if isinstance(s, bytes) else s for s in h5[name][()]])  # noqa: E731
         return StudyResults(names=list(text("parameters/names")), unit_design=h5["parameters/unit_design"][()],
                             values=h5["parameters/values"][()], status=text("status"), reason=text("reason"),

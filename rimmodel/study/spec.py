@@ -87,10 +87,10 @@ class Study:
 def load_study(path: str | Path) -> Study:
     path = Path(path)
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
         raw = tomllib.loads(text)
-    except (OSError, tomllib.TOMLDecodeError) as error:
-        raise ConfigError(f"{path}: {error}") from error
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(f"{path}: not a readable UTF-8 TOML file: {' '.join(str(error).split())}") from None
     unknown = set(raw) - {"study", "model", "parameters"}
     if unknown:
         raise ConfigError(f"{path}: unknown table(s) {sorted(unknown)}; expected [study], [model], [parameters.*]")
@@ -117,9 +117,10 @@ def _base_config(path: Path, settings: StudyParameters, inline: dict) -> dict:
     if settings.base:
         base = (path.parent / settings.base).resolve()
         try:
-            layers.insert(0, tomllib.loads(base.read_text()))
-        except (OSError, tomllib.TOMLDecodeError) as error:
-            raise ConfigError(f"study.base: {base}: {error}") from error
+            layers.insert(0, tomllib.loads(base.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+            raise ConfigError(f"study.base: {base}: not a readable UTF-8 TOML file: "
+                              f"{' '.join(str(error).split())}") from None
     for layer in layers:
         for section, values in layer.items():
             if not isinstance(values, dict):

@@ -18,8 +18,10 @@ def _trial(args) -> int:
     from rimmodel.trial.report import write_report
     from rimmodel.trial.runner import run_trial
 
+    from rimmodel.io.output_dir import check_output_directory
+
     trial = load_trial(args.config)  # validated before anything runs
-    out = args.out or Path("runs") / args.config.stem
+    out = check_output_directory(args.out or Path("runs") / args.config.stem)
     outcomes = run_trial(trial, out, MPI.COMM_WORLD)
     if MPI.COMM_WORLD.rank == 0:
         print(f"rimmodel: trial report -> {write_report(out, trial, outcomes)}")

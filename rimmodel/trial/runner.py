@@ -7,13 +7,13 @@ from pathlib import Path
 
 import numpy as np
 
+from rimmodel.config import ConfigError
 from rimmodel.io.results import RunRecord
 from rimmodel.simulation import Simulation
 from rimmodel.trial.cohort import lesion_arm_config, sample_cohort
-from rimmodel.trial.config import TrialParameters
+from rimmodel.trial.config import PLACEBO, TrialParameters
 from rimmodel.trial.statistics import LesionOutcome
 
-PLACEBO = "placebo"
 
 
 def lesion_outcome(record: RunRecord, threshold: float) -> LesionOutcome:
@@ -30,6 +30,16 @@ def lesion_outcome(record: RunRecord, threshold: float) -> LesionOutcome:
         mean_cns_occupancy=float(np.mean(record.btk["cns"])))
 
 
+def arm_run_dir(out_dir: Path, lesion: int, arm: str) -> Path:
+    """Where one lesion x arm runs: always inside ``out_dir`` (arm names are checked in load_trial;
+    this refuses anything else that would resolve outside)."""
+    runs = Path(out_dir) / "runs"
+    path = runs / f"lesion-{lesion:03d}" / arm
+    if path.resolve().parent != (runs / f"lesion-{lesion:03d}").resolve():
+        raise ConfigError(f"trial arm name {arm!r} would write outside {runs}")
+    return path
+
+
 def run_trial(trial: TrialParameters, out_dir: Path, comm) -> dict[str, list[LesionOutcome]]:
     """Outcomes per arm, one per lesion in cohort order. Collective."""
     arms = {PLACEBO: None} | {arm.name: arm for arm in trial.arms}
@@ -42,6 +52,6 @@ def run_trial(trial: TrialParameters, out_dir: Path, comm) -> dict[str, list[Les
                 simulation = Simulation(config, comm)
             else:
                 simulation.reconfigure(config)
-            record = simulation.run(out_dir / "runs" / f"lesion-{index:03d}" / name, overwrite=True)
+            record = simulation.run(arm_run_dir(out_dir, index, name), overwrite=True)
             outcomes[name].append(lesion_outcome(record, trial.progression_threshold))
     return outcomes
