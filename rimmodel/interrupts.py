@@ -78,4 +78,4 @@ def _note(number: int, frame) -> None:
     if not again and MPI.COMM_WORLD.rank == 0:
         # os.write, not print: a handler may run while the interpreter is inside a print
         os.write(2, f"\nrimmodel: {name} received: stopping after the current time step "
-                    f"(the run stays resumable)\n".encode())
+                    f"on every rank (finished work is kept; a run stays resumable)\n".encode())
