@@ -12,8 +12,9 @@ Layout of ``observables.h5`` (documented in docs/outputs.md):
 
 The file is rewritten whole and atomically (write to a temporary name, then
 ``os.replace``) at every output, so a crash or a kill never leaves it
-half-written: it always holds every output reached so far. A write that fails
-(a full disk) removes its temporary file.
+half-written: it always holds every output reached so far. The file is built in
+memory and written with one plain write, so a full disk fails cleanly; the
+temporary file is then removed.
 
 ``status.json`` is the newer word on how the run stands (it is rewritten after
 ``observables.h5``, and between outputs as a heartbeat): it names the writing
@@ -23,6 +24,7 @@ that says ``running`` but whose process is gone (``RunResults.stale``).
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import time
@@ -82,12 +84,14 @@ def write_record(run_dir: Path, record: RunRecord, stale_after_s: float = STALE_
     """Atomically (re)write observables.h5 and status.json. Call on one rank only."""
     path = Path(run_dir) / OBSERVABLES_FILE
     scratch = path.with_name(path.name + ".partial")
+    buffer = io.BytesIO()  # built in memory: a full disk then fails one plain write, not HDF5 mid-file
+    with h5py.File(buffer, "w") as h5:
+        _write_contents(h5, record)
     try:
-        with h5py.File(scratch, "w") as h5:
-            _write_contents(h5, record)
+        scratch.write_bytes(buffer.getbuffer())
         os.replace(scratch, path)
     finally:
-        scratch.unlink(missing_ok=True)  # left only if writing failed (a full disk)
+        scratch.unlink(missing_ok=True)  # left only if writing failed
     write_status(run_dir, record.status, record.reason, record.time[-1] if record.time else 0.0, stale_after_s)
 
 
