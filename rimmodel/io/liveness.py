@@ -39,14 +39,24 @@ def process_gone(holder: dict) -> bool | None:
         return True
     except PermissionError:
         pass  # exists, owned by someone else
+    fields = _stat_fields(pid)
+    if fields and fields[0] in ("Z", "X"):
+        return True  # ended, not yet reaped by its parent
     started = holder.get("process_start")
-    return started is not None and _start_ticks(pid) not in (None, started)  # the pid was reused
+    return started is not None and fields is not None and int(fields[19]) != started  # the pid was reused
 
 
 def _start_ticks(pid: int) -> int | None:
+    fields = _stat_fields(pid)
+    return int(fields[19]) if fields else None  # field 22 of stat(5): start after boot, in clock ticks
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    """/proc/<pid>/stat from field 3 (the state) on; None where there is no /proc."""
     try:
         with open(f"/proc/{pid}/stat") as stream:
             fields = stream.read().rsplit(")", 1)[1].split()
-        return int(fields[19])  # field 22 of stat(5): start time after boot, in clock ticks
+        int(fields[19])
+        return fields
     except (OSError, IndexError, ValueError):
         return None

@@ -24,6 +24,7 @@ that says ``running`` but whose process is gone (``RunResults.stale``).
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
@@ -130,11 +131,17 @@ def write_status(run_dir: Path, status: str, reason: str, t_reached: float,
     scratch = path.with_name(path.name + ".partial")
     content = {"status": status, "reason": reason, "t_reached_yr": t_reached, **this_process(),
                "stale_after_s": stale_after_s}
+    text = json.dumps(content, indent=2)
     try:
-        scratch.write_text(json.dumps(content, indent=2))
+        scratch.write_text(text)
         os.replace(scratch, path)
-    finally:
+    except OSError as error:
         scratch.unlink(missing_ok=True)
+        if error.errno not in (errno.ENOSPC, errno.EDQUOT) or not path.is_file():
+            raise
+        with open(path, "r+") as stream:  # a full disk has no block for a new file: reuse this one's
+            stream.write(text)
+            stream.truncate()
 
 
 def read_status(run_dir: str | Path) -> dict:
