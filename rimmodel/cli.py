@@ -85,6 +85,19 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args) -> int:
+    from rimmodel.fem import MPI  # PETSc installs its signal handlers on import: the guard replaces them
+    from rimmodel.interrupts import Interrupted, deferred_signals
+
+    try:
+        with deferred_signals():  # a signal while the model is built stops the run before it writes
+            return _run_guarded(args)
+    except Interrupted as stop:
+        if MPI.COMM_WORLD.rank == 0:
+            print(f"rimmodel: run {stop}", file=sys.stderr)
+        return stop.exit_code
+
+
+def _run_guarded(args) -> int:
     from rimmodel.config import ConfigError, load_config
 
     if args.resume is not None:
@@ -103,13 +116,14 @@ def _run(args) -> int:
         from rimmodel.io.output_dir import check_output_directory
 
         check_output_directory(out)
+    from rimmodel.io.run_output import OutputFailure
     from rimmodel.simulation import Simulation
     from rimmodel.solver.time_loop import SolverFailure
 
     simulation = Simulation(config)
     try:
         simulation.run(out, overwrite=args.overwrite, resume=args.resume is not None)
-    except SolverFailure as failure:
+    except (SolverFailure, OutputFailure) as failure:
         print(f"rimmodel: run failed: {failure}; outputs up to then are in {out}", file=sys.stderr)
         return 1
     if simulation.comm.rank == 0:

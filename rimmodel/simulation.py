@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
@@ -11,9 +10,12 @@ from rimmodel.fem import MPI
 from rimmodel.geometry import build_domain
 from rimmodel.geometry.depth import depth_below_pia
 from rimmodel.io.checkpoint import CHECKPOINT_DIR, Checkpoint, read_checkpoint
+from rimmodel.interrupts import Interrupted, deferred_signals, stop_requested
 from rimmodel.io.provenance import provenance
-from rimmodel.io.results import CONFIG_FILE, FIELDS_FILE, OBSERVABLES_FILE, STATUS_FILE, RunRecord
-from rimmodel.io.run_output import RunOutput
+from rimmodel.io.results import (CONFIG_FILE, FIELDS_FILE, OBSERVABLES_FILE, STATUS_FILE, RunRecord, read_status,
+                                 stale_reason)
+from rimmodel.io.run_lock import locked_run_directory
+from rimmodel.io.run_output import OutputFailure, RunOutput, remove_partial_files, resume_command
 from rimmodel.observables import SCALAR_UNITS, Observables
 from rimmodel.physics.equations import FIELDS, RimEquations
 from rimmodel.physics.fields import FieldSet
@@ -63,31 +65,62 @@ class Simulation:
 
     def run(self, out_dir: str | Path, overwrite: bool = False, resume: bool = False) -> RunRecord:
         """Integrate from the seeded lesion (or, with ``resume``, from the run's last checkpoint)
-        to time.end, writing ``out_dir``. Collective."""
+        to time.end, writing ``out_dir``. Collective.
+
+        One process at a time: ``out_dir`` is locked while the run lasts (``RunDirectoryInUse``).
+        SIGINT / SIGTERM stop the run after the current step on every rank, record it as
+        ``interrupted`` and raise ``Interrupted``; a full disk records ``failed`` (``OutputFailure``).
+        """
         out_dir = Path(out_dir)
-        checkpoint = self._resume_point(out_dir) if resume else None
-        record = self._start_record(out_dir, overwrite, checkpoint)
-        output = RunOutput(self, out_dir, record, checkpoint)
-        progress = _progress_bar(self.config, self.comm)
+        with deferred_signals():
+            if signal_name := stop_requested(self.comm):  # e.g. Ctrl-C while the Simulation was built
+                raise Interrupted(signal_name, f"stopped by {signal_name} before the run began; "
+                                               f"nothing was written to {out_dir}")
+            with locked_run_directory(out_dir, self.comm) as lock:
+                if lock is not None and lock.taken_over:
+                    print(f"rimmodel: {lock.path} was left by pid {lock.taken_over.get('pid')} on host "
+                          f"{lock.taken_over.get('host')}, which is no longer running; taking it over", flush=True)
+                checkpoint = self._resume_point(out_dir) if resume else None
+                record = self._start_record(out_dir, overwrite, checkpoint)
+                return self._run_to_end(RunOutput(self, out_dir, record, checkpoint), checkpoint)
+
+    def _run_to_end(self, output: RunOutput, checkpoint: Checkpoint | None) -> RunRecord:
+        record, progress = output.record, _progress_bar(self.config, self.comm)
+        together = True  # every rank leaves here at the same point (not so after a bug on one rank)
         try:
             self._integrate(output, progress, checkpoint)
             record.status = "completed"
             if self.comm.rank == 0:  # nothing left to resume: free the space
-                shutil.rmtree(out_dir / CHECKPOINT_DIR, ignore_errors=True)
-        except SolverFailure as failure:
+                shutil.rmtree(output.out_dir / CHECKPOINT_DIR, ignore_errors=True)
+        except (SolverFailure, OutputFailure) as failure:
             record.status, record.reason = "failed", str(failure)
             raise
-        except BaseException as error:  # Ctrl-C, Slurm's SIGTERM as KeyboardInterrupt, bugs
-            record.status, record.reason = "interrupted", f"{type(error).__name__}: {error}"
+        except Interrupted as interruption:
+            record.status, record.reason = "interrupted", self._interruption_reason(interruption, output)
+            raise Interrupted(interruption.signal_name, record.reason, interruption.t) from None
+        except BaseException as error:  # a bug; or KeyboardInterrupt where no handler could be installed
+            record.status = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
+            record.reason, together = f"{type(error).__name__}: {error}", False
             raise
         finally:
-            output.update_totals()
-            output.write_record()
+            if together:
+                output.update_totals()
+            output.write_final_record()
             if progress is not None:
                 progress.close()
-            if record.status != "interrupted":  # completed or failed: all ranks are here together,
-                self.comm.Barrier()             # and none reads the run before rank 0 has written it
+            if together:  # and none reads the run before rank 0 has written it
+                self.comm.Barrier()
         return record
+
+    def _interruption_reason(self, interruption: Interrupted, output: RunOutput) -> str:
+        """Where the run stopped and how to continue: from the checkpoint at the last output."""
+        reached = f" at t = {interruption.t:.6g} yr" if interruption.t is not None else ""
+        if not self.config.output.checkpoints:
+            return (f"stopped by {interruption.signal_name}{reached}; no checkpoints (output.checkpoints = "
+                    f"false): run it again with --overwrite to finish")
+        kept = output.record.time[-1] if output.record.time else 0.0
+        return (f"stopped by {interruption.signal_name}{reached}; outputs up to t = {kept:.6g} yr are kept; "
+                f"continue with: {resume_command(output.out_dir, self.comm.size)}")
 
     def _start_record(self, out_dir: Path, overwrite: bool, checkpoint: Checkpoint | None) -> RunRecord:
         if checkpoint is None:
@@ -98,6 +131,7 @@ class Simulation:
             self.stepper.restore(checkpoint.arrays, checkpoint.previous_dt)
             record, record.status = checkpoint.record, "running"
         if self.comm.rank == 0:
+            remove_partial_files(out_dir)  # left by a kill mid-write
             (out_dir / CONFIG_FILE).write_text(record.config_toml)
         return record
 
@@ -106,6 +140,7 @@ class Simulation:
 
         def on_step(step: StepRecord) -> None:
             output.record.steps.append(vars(step))
+            output.heartbeat(step.wall_time)
             if step.accepted and progress is not None:
                 progress.update(step.dt)
 
@@ -114,16 +149,21 @@ class Simulation:
         outputs = stop_times(config.time.end, config.time.output_interval)
         stops = stop_times(config.time.end, config.time.output_interval, self.occupancy.breakpoints())
         integrate(self.stepper, config.time.end, config.time.dt, config.time.dt_min, stops, set(outputs),
-                  on_step, output, start=checkpoint and (checkpoint.t, checkpoint.next_dt))
+                  on_step, output, start=checkpoint and (checkpoint.t, checkpoint.next_dt),
+                  stop_requested=lambda: stop_requested(self.comm))
 
     def _resume_point(self, out_dir: Path) -> Checkpoint:
-        status = self.comm.bcast(_status(out_dir) if self.comm.rank == 0 else None, root=0)
-        if status == "completed":
+        status = self.comm.bcast(read_status(out_dir) if self.comm.rank == 0 else None, root=0)
+        if status.get("status") == "completed":
             raise ConfigError(f"--resume: {out_dir} has already completed; nothing to continue")
         checkpoint = read_checkpoint(out_dir, self.comm)
         if checkpoint.record.config_toml != config_to_toml(self.config):
             raise ConfigError(f"--resume: {out_dir} was run with another configuration "
                               f"({out_dir / CONFIG_FILE}); resume with that one")
+        if self.comm.rank == 0 and status.get("status") == "running":  # we hold the lock: its writer is gone
+            why = stale_reason(status) or f"its process (pid {status.get('pid')} on host {status.get('host')}) is gone"
+            print(f"rimmodel: {out_dir} says 'running', but {why}; continuing from its checkpoint at "
+                  f"t = {checkpoint.t:.6g} yr", flush=True)
         self.equations.set_time(checkpoint.t)
         return checkpoint
 
@@ -146,8 +186,10 @@ def prepare_run_dir(out_dir: Path, overwrite: bool, comm) -> None:
     error = None
     if comm.rank == 0:
         if (out_dir / OBSERVABLES_FILE).exists() and not overwrite:
+            unfinished = read_status(out_dir).get("status") in ("running", "interrupted", "failed")
             error = (f"{out_dir} already holds a run; choose another --out or pass --overwrite "
-                     f"(earlier results are left untouched)")
+                     f"(earlier results are left untouched)"
+                     + (f", or continue it with: rimmodel run --resume {out_dir}" if unfinished else ""))
         else:
             if overwrite and out_dir.exists():
                 for name in (OBSERVABLES_FILE, FIELDS_FILE, "fields.h5", CONFIG_FILE, STATUS_FILE):
@@ -157,13 +199,6 @@ def prepare_run_dir(out_dir: Path, overwrite: bool, comm) -> None:
     error = comm.bcast(error, root=0)
     if error:
         raise ConfigError(error)
-
-
-def _status(run_dir: Path) -> str | None:
-    try:
-        return json.loads((run_dir / STATUS_FILE).read_text()).get("status")
-    except (OSError, json.JSONDecodeError):
-        return None
 
 
 def _units(dim: int) -> dict[str, str]:

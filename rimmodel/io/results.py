@@ -12,13 +12,23 @@ Layout of ``observables.h5`` (documented in docs/outputs.md):
 
 The file is rewritten whole and atomically (write to a temporary name, then
 ``os.replace``) at every output, so a crash or a kill never leaves it
-half-written: it always holds every output reached so far.
+half-written: it always holds every output reached so far. The file is built in
+memory and written with one plain write, so a full disk fails cleanly; the
+temporary file is then removed.
+
+``status.json`` is the newer word on how the run stands (it is rewritten after
+``observables.h5``, and between outputs as a heartbeat): it names the writing
+process (pid, host, start) and the heartbeat time, so a reader can tell a run
+that says ``running`` but whose process is gone (``RunResults.stale``).
 """
 
 from __future__ import annotations
 
+import errno
+import io
 import json
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,11 +36,14 @@ import h5py
 import numpy as np
 
 from rimmodel.io.unreadable import hdf5_file
+from rimmodel.io.liveness import process_gone, this_process
 
 OBSERVABLES_FILE = "observables.h5"
 STATUS_FILE = "status.json"
 CONFIG_FILE = "config.toml"
 FIELDS_FILE = "fields.xdmf"
+HEARTBEAT_S = 30.0      # a running process refreshes status.json at least this often between steps
+STALE_AFTER_S = 600.0   # no heartbeat for this long (or 3x the longest step, if longer): presumed dead
 
 
 @dataclass
@@ -69,14 +82,19 @@ def expansion_rate(time: np.ndarray, radius: np.ndarray) -> np.ndarray:
     return np.gradient(radius, time)
 
 
-def write_record(run_dir: Path, record: RunRecord) -> None:
+def write_record(run_dir: Path, record: RunRecord, stale_after_s: float = STALE_AFTER_S) -> None:
     """Atomically (re)write observables.h5 and status.json. Call on one rank only."""
     path = Path(run_dir) / OBSERVABLES_FILE
     scratch = path.with_name(path.name + ".partial")
-    with h5py.File(scratch, "w") as h5:
+    buffer = io.BytesIO()  # built in memory: a full disk then fails one plain write, not HDF5 mid-file
+    with h5py.File(buffer, "w") as h5:
         _write_contents(h5, record)
-    os.replace(scratch, path)
-    write_status(run_dir, record.status, record.reason, record.time[-1] if record.time else 0.0)
+    try:
+        scratch.write_bytes(buffer.getbuffer())
+        os.replace(scratch, path)
+    finally:
+        scratch.unlink(missing_ok=True)  # left only if writing failed
+    write_status(run_dir, record.status, record.reason, record.time[-1] if record.time else 0.0, stale_after_s)
 
 
 def _write_contents(h5: h5py.File, record: RunRecord) -> None:
@@ -107,11 +125,48 @@ def _write_contents(h5: h5py.File, record: RunRecord) -> None:
         timing.create_dataset(phase, data=seconds).attrs["units"] = "s"
 
 
-def write_status(run_dir: Path, status: str, reason: str, t_reached: float) -> None:
+def write_status(run_dir: Path, status: str, reason: str, t_reached: float,
+                 stale_after_s: float = STALE_AFTER_S) -> None:
+    """Atomically, naming this process and the time (the heartbeat)."""
     path = Path(run_dir) / STATUS_FILE
     scratch = path.with_name(path.name + ".partial")
-    scratch.write_text(json.dumps({"status": status, "reason": reason, "t_reached_yr": t_reached}, indent=2))
-    os.replace(scratch, path)
+    content = {"status": status, "reason": reason, "t_reached_yr": t_reached, **this_process(),
+               "stale_after_s": stale_after_s}
+    text = json.dumps(content, indent=2)
+    try:
+        scratch.write_text(text)
+        os.replace(scratch, path)
+    except OSError as error:
+        scratch.unlink(missing_ok=True)
+        if error.errno not in (errno.ENOSPC, errno.EDQUOT) or not path.is_file():
+            raise
+        with open(path, "r+") as stream:  # a full disk has no block for a new file: reuse this one's
+            stream.write(text)
+            stream.truncate()
+
+
+def read_status(run_dir: str | Path) -> dict:
+    """status.json as written ({} if there is none or it cannot be read)."""
+    try:
+        status = json.loads((Path(run_dir) / STATUS_FILE).read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return {}
+    return status if isinstance(status, dict) else {}
+
+
+def stale_reason(status: dict) -> str:
+    """Why a status that says ``running`` is not believed ("" if it is, or says something else)."""
+    if status.get("status") != "running" or "pid" not in status:
+        return ""
+    who = f"pid {status['pid']} on host {status.get('host')}"
+    gone = process_gone(status)
+    if gone:
+        return f"its process ({who}) has ended without recording why (killed?); last heartbeat {status.get('heartbeat')}"
+    silent = time.time() - float(status.get("heartbeat_unix", time.time()))
+    if gone is None and silent > float(status.get("stale_after_s", STALE_AFTER_S)):
+        return (f"no heartbeat from its process ({who}) for {silent / 60:.0f} min (since {status.get('heartbeat')}); "
+                f"it was probably killed")
+    return ""
 
 
 @dataclass
@@ -131,18 +186,21 @@ class RunResults:
     profiles: dict[str, np.ndarray]
     solver: dict[str, np.ndarray]
     timing: dict[str, float]      # wall seconds per phase (max over ranks); empty for older runs
+    stale: str = ""               # why a "running" status is not believed: its process is gone ("" if not)
 
 
 def read_run(run_dir: str | Path) -> RunResults:
     path = Path(run_dir) / OBSERVABLES_FILE
     if not path.is_file():
         raise FileNotFoundError(f"{run_dir} is not a rimmodel run directory: no {OBSERVABLES_FILE}")
+    status = read_status(run_dir)
     with hdf5_file(path, "run observables") as h5:
         attrs = dict(h5.attrs)
         observables = {k: v[()] for k, v in h5["observables"].items()}
         units = {k: v.attrs.get("units", "") for k, v in h5["observables"].items()}
         return RunResults(
-            path=Path(run_dir), status=str(attrs["status"]), reason=str(attrs["reason"]),
+            path=Path(run_dir), status=str(status.get("status", attrs["status"])),
+            reason=str(status.get("reason", attrs["reason"])), stale=stale_reason(status),
             dimension=int(attrs["dimension"]), provenance=json.loads(attrs["provenance"]),
             config_toml=str(attrs["config"]), time=h5["time"][()], observables=observables, units=units,
             btk={k: v[()] for k, v in h5["btk"].items()},

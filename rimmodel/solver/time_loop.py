@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
+from rimmodel.interrupts import Interrupted
 from rimmodel.solver.stepper import BDFStepper
 
 _GROWTH = 1.5          # step growth after a retry, back toward the target step
@@ -43,11 +44,14 @@ def stop_times(t_end: float, output_interval: float, extra: Iterable[float] = ()
 
 def integrate(stepper: BDFStepper, t_end: float, dt_target: float, dt_min: float,
               stops: list[float], outputs: set[float], on_step: Callable[[StepRecord], None],
-              on_output: Callable[[float, float], None], start: tuple[float, float] | None = None) -> float:
+              on_output: Callable[[float, float], None], start: tuple[float, float] | None = None,
+              stop_requested: Callable[[], str] | None = None) -> float:
     """Advance to t_end, landing on every stop and calling ``on_output(t, dt)`` at outputs.
 
     ``dt`` is the step the loop would try next: with ``start = (t, dt)`` from an
     output, a restarted loop (and stepper state) continues exactly as before.
+    ``stop_requested()`` is asked after every step (collectively); a signal name
+    it returns ends the loop with ``Interrupted``.
     """
     t, dt = start if start is not None else (0.0, dt_target)
     for stop in (s for s in stops if s - t > 1e-12 * max(1.0, s)):
@@ -64,6 +68,8 @@ def integrate(stepper: BDFStepper, t_end: float, dt_target: float, dt_min: float
                 dt = step / 2
             on_step(StepRecord(t, step, outcome.accepted, outcome.reason, outcome.newton_iterations,
                                outcome.linear_iterations, wall))
+            if stop_requested is not None and (signal_name := stop_requested()):
+                raise Interrupted(signal_name, t=t)
             if not outcome.accepted and dt < dt_min:
                 raise SolverFailure(t, dt, outcome.reason)
         if stop in outputs:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 
@@ -31,6 +32,27 @@ def register(commands) -> None:
 
 
 def _study(args) -> int:
+    from rimmodel.fem import MPI  # PETSc installs its signal handlers on import: the guard replaces them
+    from rimmodel.interrupts import Interrupted, deferred_signals
+
+    try:
+        with deferred_signals():
+            return _run_or_collect(args)
+    except Interrupted as stop:
+        if MPI.COMM_WORLD.rank == 0:
+            again = " ".join(["rimmodel study", str(args.study), "--out", str(_out(args)),
+                              *(["--part", args.part] if args.part else []),
+                              *(["--ranks-per-run", str(args.ranks_per_run)] if args.ranks_per_run else [])])
+            launcher = f"mpirun -n {MPI.COMM_WORLD.size} " if MPI.COMM_WORLD.size > 1 else ""
+            print(f"rimmodel: study {stop}; continue with: {launcher}{again}", file=sys.stderr)
+        return stop.exit_code
+
+
+def _out(args) -> Path:
+    return args.out or Path("runs") / args.study.stem
+
+
+def _run_or_collect(args) -> int:
     from rimmodel.fem import MPI
     from rimmodel.study.results import read_results
     from rimmodel.study.runner import collect_study, run_study
@@ -41,7 +63,7 @@ def _study(args) -> int:
         spec.parameters.ranks_per_run = args.ranks_per_run
     from rimmodel.io.output_dir import check_output_directory
 
-    out = check_output_directory(args.out or Path("runs") / args.study.stem)
+    out = check_output_directory(_out(args))
     if args.collect:
         results_file = collect_study(spec, out) if MPI.COMM_WORLD.rank == 0 else None
     else:

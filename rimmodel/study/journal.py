@@ -30,14 +30,27 @@ class SampleOutcome:
     ranks: int = 1
 
 
+def worker_name(group: int) -> str:
+    """Host, process and group of a group's leader: unique among concurrent studies on one directory
+    (the tasks of a Slurm job array), so each names its journal and its scratch run by it."""
+    return f"{socket.gethostname()}-{os.getpid()}-group-{group:05d}"
+
+
+def worker_process(name: str) -> dict:
+    """The host and pid in a ``worker_name`` (empty if the name is not one)."""
+    prefix, separator, _ = name.rpartition("-group-")
+    host, _, pid = prefix.rpartition("-")
+    return {"host": host, "pid": int(pid)} if separator and host and pid.isdigit() else {}
+
+
 class Journal:
-    """The journal one group's leader appends to: its own file (host, process, group), so
+    """The journal one group's leader appends to: its own file (``worker_name``), so
     concurrent studies on one directory (a Slurm job array) never write the same file."""
 
     def __init__(self, study_dir: Path, group: int):
         directory = Path(study_dir) / JOURNAL_DIR
         directory.mkdir(parents=True, exist_ok=True)
-        self.path = directory / f"{socket.gethostname()}-{os.getpid()}-group-{group:05d}.jsonl"
+        self.path = directory / f"{worker_name(group)}.jsonl"
 
     def append(self, outcome: SampleOutcome) -> None:
         with open(self.path, "a") as stream:

@@ -13,10 +13,11 @@ from pathlib import Path
 
 from rimmodel.config import ConfigError
 from rimmodel.study.ishigami import ishigami
-from rimmodel.study.journal import SampleOutcome
+from rimmodel.study.journal import SampleOutcome, worker_name
 from rimmodel.study.spec import Study, model_config_for
 
 RUNS_DIR = "runs"
+SCRATCH_DIR = "scratch"
 # a failure of one sample that the study records and moves past (all collective, so every rank of
 # the group raises it together); anything else is a bug and stops the study
 SAMPLE_FAILURES = (ConfigError, FloatingPointError)
@@ -36,6 +37,7 @@ class IshigamiRuns:
 class RimModelRuns:
     def __init__(self, study: Study, comm, study_dir: Path, group: int):
         self.study, self.comm, self.study_dir, self.group = study, comm, Path(study_dir), group
+        self.scratch = comm.bcast(worker_name(group) if comm.rank == 0 else None, root=0)  # this process's own
         self.simulation = None
         self.builds = 0  # Simulations built by this group (1 unless samples change the mesh)
 
@@ -69,7 +71,7 @@ class RimModelRuns:
     def _run_dir(self, index: int) -> Path:
         if self.study.parameters.keep_runs:
             return self.study_dir / RUNS_DIR / f"sample-{index:06d}"
-        return self.study_dir / "scratch" / f"group-{self.group:05d}"  # reused run after run
+        return self.study_dir / SCRATCH_DIR / self.scratch  # reused run after run
 
 
 MODELS = {"rimmodel": RimModelRuns, "ishigami": IshigamiRuns}

@@ -4,7 +4,8 @@ COMM_WORLD is split into groups of ``ranks_per_run``; each group's leader takes
 the next pending sample with an atomic fetch-and-add on a counter held in an MPI
 window on world rank 0, so fast groups take more samples than slow ones and no
 rank idles as a dispatcher. The same window counts finished and failed samples
-for the progress line.
+for the progress line, and holds a stop flag: a group stopped by a signal or an
+error raises it, and the others take no new sample (they finish the one they have).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import numpy as np
 from rimmodel.config import ConfigError
 from rimmodel.fem import MPI
 
-NEXT, FINISHED, FAILED = 0, 1, 2
+NEXT, FINISHED, FAILED, STOP = 0, 1, 2, 3
+_COUNTERS = 4
 
 
 def split_into_groups(comm, ranks_per_run: int):
@@ -30,15 +32,15 @@ def split_into_groups(comm, ranks_per_run: int):
 
 
 class SharedCounters:
-    """Three int64 counters on world rank 0: next slot, finished, failed."""
+    """Four int64 counters on world rank 0: next slot, finished, failed, stop."""
 
     def __init__(self, comm):
         self.comm = comm
-        size = 3 * 8 if comm.rank == 0 else 0
+        size = _COUNTERS * 8 if comm.rank == 0 else 0
         self.window = MPI.Win.Allocate(size, disp_unit=8, comm=comm)
         if comm.rank == 0:
             self.window.Lock(0)
-            self.window.Put(np.zeros(3, dtype=np.int64), 0)
+            self.window.Put(np.zeros(_COUNTERS, dtype=np.int64), 0)
             self.window.Unlock(0)
         comm.Barrier()
 
@@ -50,8 +52,12 @@ class SharedCounters:
         self.window.Unlock(0)
         return int(before[0])
 
+    def next_slot(self) -> int | None:
+        """The next slot to run, or None once any group has asked all to stop."""
+        return None if self.add(STOP, 0) else self.add(NEXT)
+
     def read(self) -> np.ndarray:
-        values = np.zeros(3, dtype=np.int64)
+        values = np.zeros(_COUNTERS, dtype=np.int64)
         self.window.Lock(0, MPI.LOCK_SHARED)
         self.window.Get(values, 0)
         self.window.Unlock(0)
