@@ -64,6 +64,16 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("--out", type=Path, default=Path("docs/validation.md"))
     validate.set_defaults(handler=_validate)
 
+    export = commands.add_parser(
+        "export", help="write a run's fields as VTKHDF or VTU/PVD for ParaView, pyvista, meshio (no FEM stack)")
+    export.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    export.add_argument("--format", dest="fmt", choices=("vtkhdf", "vtu", "xdmf"), default="vtkhdf",
+                        help="vtkhdf: one fields.vtkhdf (default); vtu: fields.pvd + fields_vtu/*.vtu; "
+                             "xdmf: fix fields.xdmf in place for VTK readers and add units/times to fields.h5 "
+                             "(runs written before rimmodel did this itself)")
+    export.add_argument("--out", type=Path, help="directory to write into (default: RUN_DIR)")
+    export.set_defaults(handler=_export)
+
     table = commands.add_parser("parameters", help="print the parameter table (Markdown)")
     table.add_argument("--update", type=Path, metavar="DOC", help="rewrite the table inside DOC in place")
     table.set_defaults(handler=_parameters)
@@ -145,6 +155,25 @@ def _validate(args) -> int:
 
     write_report(args.out)
     print(f"rimmodel: validation report -> {args.out}")
+    return 0
+
+
+def _export(args) -> int:
+    if args.fmt == "xdmf":
+        from rimmodel.io.field_annotation import annotate_field_file
+        from rimmodel.io.field_series import FIELDS_XDMF
+
+        if args.out is not None:
+            raise ValueError("--format xdmf updates RUN_DIR in place: give no --out")
+        xdmf = args.run_dir / FIELDS_XDMF
+        if not xdmf.is_file():
+            raise FileNotFoundError(f"{args.run_dir} has no {FIELDS_XDMF}")
+        annotate_field_file(xdmf)
+        print(f"rimmodel: {xdmf} readable by VTK's XDMF readers; units and times in {xdmf.with_suffix('.h5')}")
+        return 0
+    from rimmodel.io.field_export import export_fields
+
+    print(f"rimmodel: fields -> {export_fields(args.run_dir, args.fmt, args.out)}")
     return 0
 
 

@@ -43,6 +43,14 @@ class FieldSeries:
     def index_at(self, t: float) -> int:
         return int(np.argmin(np.abs(self.times - t)))
 
+    def dataset_path(self, name: str, index: int) -> str:
+        """Where field ``name`` at output ``index`` lives inside the HDF5 file."""
+        return self._paths[name][index]
+
+    @property
+    def h5_path(self) -> Path:
+        return self._h5
+
 
 def read_fields(run_dir: str | Path) -> FieldSeries:
     xdmf = Path(run_dir) / FIELDS_XDMF
