@@ -172,8 +172,7 @@ def _units(dim: int) -> dict[str, str]:
 def _progress_bar(config: ModelConfig, comm):
     if comm.rank != 0 or not config.output.progress:
         return None
-    from tqdm import tqdm
+    from rimmodel.progress import run_progress
 
-    return tqdm(total=config.time.end, unit="yr", disable=None, bar_format="{l_bar}{bar}| {n:.2f}/{total:.2f} yr "
-                "[{elapsed}<{remaining}]", leave=False)
+    return run_progress(config.time.end)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from rimmodel.config import ConfigError
 from rimmodel.config.loading import build_section
+from rimmodel.config.overrides import apply_file_overrides
 from rimmodel.config.spec import param
 from rimmodel.config.treatment import TreatmentParameters
 
@@ -45,11 +46,12 @@ class TrialParameters:
                         factory=dict)
 
 
-def load_trial(path: str | Path) -> TrialParameters:
+def load_trial(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> TrialParameters:
     try:
         raw = tomllib.loads(Path(path).read_text())
     except (OSError, tomllib.TOMLDecodeError) as error:
         raise ConfigError(f"{path}: {error}") from error
+    apply_file_overrides(raw, overrides, "trial", replaced={"time.end": "trial.years"})
     trial_raw = raw.get("trial", {})
     cohort = trial_raw.pop("cohort", {}) if isinstance(trial_raw, dict) else {}
     model = raw.get("model", {})

@@ -10,6 +10,7 @@ import numpy as np
 
 from rimmodel.fem import MPI
 from rimmodel.io.figures import save_panels
+from rimmodel.progress import run_stages
 from rimmodel.validation import cases
 
 
@@ -135,8 +136,10 @@ def write_report(path: Path, comm=MPI.COMM_WORLD) -> None:
         figures.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
         runs = Path(comm.bcast(scratch if comm.rank == 0 else None, root=0))
-        results = (cases.expansion_case(runs), cases.burnout_cohort(runs), cases.surface_in_case(runs),
-                   cases.dose_response_case(runs))
+        results = run_stages("validate", [("slow expansion", lambda: cases.expansion_case(runs)),
+                                          ("rim burn-out cohort", lambda: cases.burnout_cohort(runs)),
+                                          ("surface-in cortical gradient", lambda: cases.surface_in_case(runs)),
+                                          ("BTK dose-response", lambda: cases.dose_response_case(runs))], comm)
         comm.barrier()
     if comm.rank != 0:
         return

@@ -13,6 +13,7 @@ import numpy as np
 from rimmodel.config import load_config
 from rimmodel.fem import MPI
 from rimmodel.io.figures import save_panels
+from rimmodel.progress import run_stages
 from rimmodel.verification.chemotactic_instability import (Subsystem, critical_sensitivity,
                                                            fastest_wavelength, pattern_run)
 from rimmodel.verification.conservation import chemotaxis_conservation
@@ -228,9 +229,14 @@ def write_report(path: Path, comm=MPI.COMM_WORLD, suite: Suite = FULL) -> None:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as scratch:
         scratch_dir = Path(comm.bcast(scratch if comm.rank == 0 else None, root=0))
-        body = (manufactured_section(comm, suite, figures) + time_order_section(comm, suite, figures)
-                + fisher_kpp_section(comm, suite, figures) + pial_section(comm, suite, scratch_dir)
-                + conservation_section(comm) + instability_section(comm, suite, figures))
+        sections = run_stages("verify", [
+            ("manufactured solutions", lambda: manufactured_section(comm, suite, figures)),
+            ("time-stepping order", lambda: time_order_section(comm, suite, figures)),
+            ("Fisher-KPP front speed", lambda: fisher_kpp_section(comm, suite, figures)),
+            ("pial-source profile", lambda: pial_section(comm, suite, scratch_dir)),
+            ("conservation under chemotaxis", lambda: conservation_section(comm)),
+            ("chemotactic instability and rings", lambda: instability_section(comm, suite, figures))], comm)
+        body = [line for section in sections for line in section]
         comm.barrier()
     minutes = (time.perf_counter() - started) / 60
     header = ["# Verification results", "",
