@@ -114,6 +114,15 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--out", type=Path, help="directory to write into (default: RUN_DIR)")
     export.set_defaults(handler=_export)
 
+    schema = commands.add_parser("schema", help="print a JSON Schema of the config (units, ranges, choices) "
+                                 "for editors: rimmodel schema > rimmodel-config.schema.json")
+    schema.set_defaults(handler=_schema)
+
+    completion = commands.add_parser("completion", help="print a shell completion script: "
+                                     "eval \"$(rimmodel completion bash)\"")
+    completion.add_argument("shell", choices=("bash",), help="bash (zsh: after bashcompinit)")
+    completion.set_defaults(handler=_completion)
+
     table = commands.add_parser("parameters", help="print the parameter table (Markdown)")
     table.add_argument("--update", type=Path, metavar="DOC", help="rewrite the table inside DOC in place")
     table.set_defaults(handler=_parameters)
@@ -235,6 +244,20 @@ def _export(args) -> int:
     from rimmodel.io.field_export import export_fields
 
     print(f"rimmodel: fields -> {export_fields(args.run_dir, args.fmt, args.out)}")
+    return 0
+
+
+def _schema(args) -> int:
+    from rimmodel.config.schema import schema_json
+
+    print(schema_json(), end="")
+    return 0
+
+
+def _completion(args) -> int:
+    from rimmodel.completion import bash_script
+
+    print(bash_script(_parser()), end="")
     return 0
 
 

@@ -28,7 +28,7 @@ def test_version_and_a_help_without_restructuredtext(capsys):
     assert capsys.readouterr().out.strip() == f"rimmodel {rimmodel.__version__}"
     text = _parser().format_help()
     assert "``" not in text and ":func:" not in text
-    for command in ("run", "export", "verify", "render"):
+    for command in ("run", "export", "schema", "completion", "verify", "render"):
         assert re.search(rf"^\s+{command}\s", text, re.MULTILINE), command
 
 

@@ -1,5 +1,7 @@
 """The study's one results file, ``study.h5``, and reading it back (h5py only).
 
+Layout::
+
     /parameters/names, unit_design (runs x D), values (runs x D, floats; a
         non-numeric discrete value is stored as its index, the list in attrs)
     /status (runs,) "completed" | "failed" | "pending";  /reason (runs,)
