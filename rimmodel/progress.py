@@ -20,37 +20,43 @@ PLAIN_FRACTION = 0.1       # and at every tenth of the simulated time
 log = logging.getLogger(f"{LOGGER}.progress")
 
 
-def run_progress(end_yr: float, stream=None):
-    """A bar (``tqdm``) on a terminal, else a ``PlainProgress``; None when ``-q`` asked for quiet."""
+def run_progress(end_yr: float, start_yr: float = 0.0, stream=None):
+    """A bar (``tqdm``) on a terminal, else a ``PlainProgress``; None when ``-q`` asked for quiet.
+    ``start_yr``: where a resumed run starts."""
     if quiet():
         return None
     stream = stream or sys.stderr
     if stream.isatty():
         from tqdm import tqdm
 
-        return tqdm(total=end_yr, unit="yr", file=stream, leave=False,
+        return tqdm(total=end_yr, initial=start_yr, unit="yr", file=stream, leave=False,
                     bar_format="{l_bar}{bar}| {n:.2f}/{total:.2f} yr [{elapsed}<{remaining}]")
-    return PlainProgress(end_yr)
+    return PlainProgress(end_yr, start_yr)
 
 
 class PlainProgress:
     """Same ``update(dt)``/``close()`` interface as the bar; one log line per milestone."""
 
-    def __init__(self, end_yr: float, clock=time.perf_counter):
-        self.end, self.clock, self.t = end_yr, clock, 0.0
+    def __init__(self, end_yr: float, start_yr: float = 0.0, clock=time.perf_counter):
+        self.end, self.clock, self.start, self.t = end_yr, clock, start_yr, start_yr
         self.started = self.last_line = clock()
         self.next_fraction = PLAIN_FRACTION
+        while self.next_fraction <= self._fraction() + 1e-9:
+            self.next_fraction += PLAIN_FRACTION
+
+    def _fraction(self) -> float:
+        return self.t / self.end if self.end > 0 else 1.0
 
     def update(self, dt: float) -> None:
         self.t += dt
         log.debug("rimmodel: step to t = %.4g yr (dt = %.3g yr)", self.t, dt)
-        fraction = self.t / self.end if self.end > 0 else 1.0
+        fraction = self._fraction()
         now = self.clock()
         if fraction >= self.next_fraction - 1e-9 or now - self.last_line >= PLAIN_INTERVAL_S:
             while self.next_fraction <= fraction + 1e-9:
                 self.next_fraction += PLAIN_FRACTION
-            elapsed = now - self.started
-            left = elapsed * (1.0 - fraction) / fraction if fraction > 0 else float("nan")
+            elapsed, done = now - self.started, self.t - self.start  # this session's pace
+            left = elapsed * (self.end - self.t) / done if done > 0 else float("nan")
             log.info("rimmodel: t = %.2f / %.2f yr (%3.0f%%), %s elapsed, ~%s left",
                      self.t, self.end, 100 * fraction, clock_text(elapsed), clock_text(left))
             self.last_line = now

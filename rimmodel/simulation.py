@@ -67,7 +67,7 @@ class Simulation:
         checkpoint = self._resume_point(out_dir) if resume else None
         record = self._start_record(out_dir, overwrite, checkpoint)
         output = RunOutput(self, out_dir, record, checkpoint)
-        progress = _progress_bar(self.config, self.comm)
+        progress = _progress_bar(self.config, self.comm, checkpoint.t if checkpoint else 0.0)
         try:
             self._integrate(output, progress, checkpoint)
             record.status = "completed"
@@ -169,10 +169,10 @@ def _units(dim: int) -> dict[str, str]:
     return {name: unit.replace("^d", f"^{dim}") for name, unit in SCALAR_UNITS.items()}
 
 
-def _progress_bar(config: ModelConfig, comm):
+def _progress_bar(config: ModelConfig, comm, start: float):
     if comm.rank != 0 or not config.output.progress:
         return None
     from rimmodel.progress import run_progress
 
-    return run_progress(config.time.end)
+    return run_progress(config.time.end, start)
 

@@ -120,3 +120,17 @@ def test_run_without_the_fem_stack_names_the_extra_to_install(tmp_path):
     assert "Traceback" not in done.stderr
     assert done.stderr.count("\n") == 1 and 'pip install -e ".[fem]"' in done.stderr, done.stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_plain_progress_of_a_resumed_run_counts_from_where_it_resumed(caplog):
+    from rimmodel.progress import PlainProgress
+
+    ticks = iter(range(100))
+    progress = PlainProgress(10.0, start_yr=6.0, clock=lambda: float(next(ticks)))
+    with caplog.at_level("INFO", logger="rimmodel.progress"):
+        for _ in range(8):
+            progress.update(0.5)
+    lines = [record.getMessage() for record in caplog.records if record.levelname == "INFO"]
+    assert lines[0].startswith("rimmodel: t = 7.00 / 10.00 yr ( 70%)")
+    assert lines[-1].startswith("rimmodel: t = 10.00 / 10.00 yr (100%)") and len(lines) == 4
+    assert lines[0].endswith("0:02 elapsed, ~0:06 left")  # 1 yr in 2 s: 3 yr to go take 6 s

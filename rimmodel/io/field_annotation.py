@@ -22,7 +22,7 @@ from pathlib import Path
 
 import h5py
 
-from rimmodel.io.field_series import read_fields
+from rimmodel.io.field_series import field_datasets
 from rimmodel.io.field_units import field_units
 
 XINCLUDE_NAMESPACE = "http://www.w3.org/2001/XInclude"
@@ -81,19 +81,20 @@ def _datasets(h5: h5py.File):
 
 
 def add_attributes(xdmf: Path) -> None:
-    """Attributes on every field dataset that lacks them (earlier outputs keep theirs)."""
+    """Attributes on every field dataset that lacks them (earlier outputs keep theirs).
+
+    Reads only the XDMF's list of datasets, never the mesh: this runs after every output."""
     run_dir = Path(xdmf).parent
-    series = read_fields(run_dir)
     units = field_units(run_dir)
-    with h5py.File(series.h5_path, "r+") as h5:
-        if MESH_GEOMETRY in h5:
+    with h5py.File(Path(xdmf).with_suffix(".h5"), "r+") as h5:
+        if MESH_GEOMETRY in h5 and "units" not in h5[MESH_GEOMETRY].attrs:
             h5[MESH_GEOMETRY].attrs["units"] = "mm"
-        if CELL_TAGS in h5:
+        if CELL_TAGS in h5 and "description" not in h5[CELL_TAGS].attrs:
             h5[CELL_TAGS].attrs["description"] = f"tissue tag per cell: {TISSUE_TAGS}"
-        for name in series.names:
+        for name, series in field_datasets(run_dir).items():
             about = units.get(name, {"unit": "", "description": ""})
-            for index, t in enumerate(series.times):
-                dataset = h5[series.dataset_path(name, index)]
+            for t, path in series.items():
+                dataset = h5[path]
                 if "time" in dataset.attrs:
                     continue
                 dataset.attrs["time"] = float(t)

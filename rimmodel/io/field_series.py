@@ -47,10 +47,6 @@ class FieldSeries:
         """Where field ``name`` at output ``index`` lives inside the HDF5 file."""
         return self._paths[name][index]
 
-    @property
-    def h5_path(self) -> Path:
-        return self._h5
-
 
 def read_fields(run_dir: str | Path) -> FieldSeries:
     xdmf = Path(run_dir) / FIELDS_XDMF
@@ -59,15 +55,7 @@ def read_fields(run_dir: str | Path) -> FieldSeries:
     if not xdmf.is_file():
         raise FileNotFoundError(f"{run_dir} has no {FIELDS_XDMF} (was output.fields false?)")
     root = ET.parse(xdmf).getroot()
-    by_time: dict[str, dict[float, str]] = {}
-    for collection in root.iter("Grid"):
-        if collection.get("CollectionType") != "Temporal":
-            continue
-        name = collection.get("Name")
-        for grid in collection.findall("Grid"):
-            item = grid.find("Attribute/DataItem")
-            # a run resumed from a checkpoint may write an output time again: the later entry wins
-            by_time.setdefault(name, {})[float(grid.find("Time").get("Value"))] = item.text.strip().split(":", 1)[1]
+    by_time = _time_series(root)
     if not by_time:
         raise ValueError(f"{xdmf} holds no time series")
     times = {name: sorted(series) for name, series in by_time.items()}
@@ -86,6 +74,24 @@ def read_fields(run_dir: str | Path) -> FieldSeries:
     cell_type = topology.get("TopologyType").lower()
     return FieldSeries(points, cells, cell_type, np.array(first[:count]),
                        {name: p[:count] for name, p in paths.items()}, h5_path, cell_tags)
+
+
+def field_datasets(run_dir: str | Path) -> dict[str, dict[float, str]]:
+    """field -> {time (yr): dataset path in fields.h5}, from the XDMF alone (no mesh is read)."""
+    return _time_series(ET.parse(Path(run_dir) / FIELDS_XDMF).getroot())
+
+
+def _time_series(root: ET.Element) -> dict[str, dict[float, str]]:
+    by_time: dict[str, dict[float, str]] = {}
+    for collection in root.iter("Grid"):
+        if collection.get("CollectionType") != "Temporal":
+            continue
+        name = collection.get("Name")
+        for grid in collection.findall("Grid"):
+            item = grid.find("Attribute/DataItem")
+            # a run resumed from a checkpoint may write an output time again: the later entry wins
+            by_time.setdefault(name, {})[float(grid.find("Time").get("Value"))] = item.text.strip().split(":", 1)[1]
+    return by_time
 
 
 def _read_cell_tags(h5: h5py.File, cells: np.ndarray) -> np.ndarray | None:
