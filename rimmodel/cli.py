@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -49,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"rimmodel: {error}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # `rimmodel config | head`: the reader left; not an error of ours
-        sys.stdout = None
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush at exit
         return 0
 
 
