@@ -85,7 +85,8 @@ class Simulation:
                 return self._run_to_end(RunOutput(self, out_dir, record, checkpoint), checkpoint)
 
     def _run_to_end(self, output: RunOutput, checkpoint: Checkpoint | None) -> RunRecord:
-        record, progress = output.record, _progress_bar(self.config, self.comm)
+        record = output.record
+        progress = _progress_bar(self.config, self.comm, checkpoint.t if checkpoint else 0.0)
         together = True  # every rank leaves here at the same point (not so after a bug on one rank)
         try:
             self._integrate(output, progress, checkpoint)
@@ -205,11 +206,10 @@ def _units(dim: int) -> dict[str, str]:
     return {name: unit.replace("^d", f"^{dim}") for name, unit in SCALAR_UNITS.items()}
 
 
-def _progress_bar(config: ModelConfig, comm):
+def _progress_bar(config: ModelConfig, comm, start: float):
     if comm.rank != 0 or not config.output.progress:
         return None
-    from tqdm import tqdm
+    from rimmodel.progress import run_progress
 
-    return tqdm(total=config.time.end, unit="yr", disable=None, bar_format="{l_bar}{bar}| {n:.2f}/{total:.2f} yr "
-                "[{elapsed}<{remaining}]", leave=False)
+    return run_progress(config.time.end, start)
 

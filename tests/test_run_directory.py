@@ -36,6 +36,9 @@ def test_a_failing_run_keeps_its_earlier_outputs_and_says_why(shared_dir, monkey
     assert list(read_fields(shared_dir / "failed").times) == [0.0, 0.5, 1.0]
     rejected = run.solver["accepted"] == 0
     assert rejected.sum() >= 10  # halved repeatedly down to dt_min before giving up
+    with h5py.File(shared_dir / "failed" / "observables.h5", "r") as h5:
+        units = {name: h5[f"solver/{name}"].attrs["units"] for name in ("time", "dt", "wall_time", "accepted")}
+    assert units == {"time": "yr", "dt": "yr", "wall_time": "s", "accepted": "1"}
 
 
 def test_newton_failure_is_rejected_retried_then_reported(shared_dir):

@@ -83,6 +83,7 @@ def test_groups_of_one_and_of_all_ranks_give_the_same_observables(shared_dir, co
         # parallel LU sums in another order: equal to round-off, not bit for bit
         np.testing.assert_allclose(last.observables[name], values, rtol=1e-10, atol=1e-12)
     assert len(read_outcomes(shared_dir / f"study_{comm.size}")) == 16
+    assert last.units == {"time": "yr", "lesion_equivalent_radius": "mm", "rim_thickness": "mm"}
 
 
 def test_a_failing_sample_is_recorded_and_the_study_goes_on(shared_dir, comm):

@@ -332,7 +332,8 @@ class ObservableParameters:
 @dataclass
 class OutputParameters:
     fields: bool = param(True, "-", "Write fields (XDMF/HDF5) at each output time", choices=(True, False))
-    progress: bool = param(True, "-", "Show a progress bar (rank 0)", choices=(True, False))
+    progress: bool = param(True, "-", "Report progress (rank 0): a bar on a terminal, a plain line per "
+                           "tenth of the run in a log or pipe", choices=(True, False))
     checkpoints: bool = param(True, "-", "Write a restart checkpoint at each output time "
                               "(rimmodel run --resume)", choices=(True, False))
 

@@ -45,6 +45,10 @@ class FieldSeries:
     def index_at(self, t: float) -> int:
         return int(np.argmin(np.abs(self.times - t)))
 
+    def dataset_path(self, name: str, index: int) -> str:
+        """Where field ``name`` at output ``index`` lives inside the HDF5 file."""
+        return self._paths[name][index]
+
 
 def read_fields(run_dir: str | Path) -> FieldSeries:
     xdmf = Path(run_dir) / FIELDS_XDMF
@@ -62,15 +66,7 @@ def read_fields(run_dir: str | Path) -> FieldSeries:
 
 def _series_paths(root, xdmf: Path) -> tuple[list[float], dict]:
     """Output times and, per field, its dataset at each time."""
-    by_time: dict[str, dict[float, str]] = {}
-    for collection in root.iter("Grid"):
-        if collection.get("CollectionType") != "Temporal":
-            continue
-        name = collection.get("Name")
-        for grid in collection.findall("Grid"):
-            item = grid.find("Attribute/DataItem")
-            # a run resumed from a checkpoint may write an output time again: the later entry wins
-            by_time.setdefault(name, {})[float(grid.find("Time").get("Value"))] = item.text.strip().split(":", 1)[1]
+    by_time = _time_series(root)
     if not by_time:
         raise ValueError(f"{xdmf} holds no time series")
     times = {name: sorted(series) for name, series in by_time.items()}
@@ -91,6 +87,24 @@ def _read_series(root, series: tuple[list[float], dict], h5: h5py.File, h5_path:
         points = np.column_stack([points, np.zeros(len(points))])
     cell_type = topology.get("TopologyType").lower()
     return FieldSeries(points, cells, cell_type, np.array(times, dtype=float), paths, h5_path, cell_tags)
+
+
+def field_datasets(run_dir: str | Path) -> dict[str, dict[float, str]]:
+    """field -> {time (yr): dataset path in fields.h5}, from the XDMF alone (no mesh is read)."""
+    return _time_series(ET.parse(Path(run_dir) / FIELDS_XDMF).getroot())
+
+
+def _time_series(root: ET.Element) -> dict[str, dict[float, str]]:
+    by_time: dict[str, dict[float, str]] = {}
+    for collection in root.iter("Grid"):
+        if collection.get("CollectionType") != "Temporal":
+            continue
+        name = collection.get("Name")
+        for grid in collection.findall("Grid"):
+            item = grid.find("Attribute/DataItem")
+            # a run resumed from a checkpoint may write an output time again: the later entry wins
+            by_time.setdefault(name, {})[float(grid.find("Time").get("Value"))] = item.text.strip().split(":", 1)[1]
+    return by_time
 
 
 def _read_cell_tags(h5: h5py.File, cells: np.ndarray) -> np.ndarray | None:

@@ -17,6 +17,7 @@ from pathlib import Path
 import h5py
 
 from rimmodel.fem import fem, io
+from rimmodel.io.field_annotation import annotate_field_file
 from rimmodel.solver.discretisation import Discretisation
 
 
@@ -45,6 +46,7 @@ class FieldWriter:
                     self.component.x.array[:] = values
                     output.interpolate(self.component)
                 file.write_function(output, t)
+        annotate_field_file(self.path, self.disc.domain.mesh.comm)  # units, times; XInclude namespace for VTK
 
 
 def _readable(xdmf: Path, comm) -> bool:

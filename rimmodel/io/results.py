@@ -44,6 +44,9 @@ CONFIG_FILE = "config.toml"
 FIELDS_FILE = "fields.xdmf"
 HEARTBEAT_S = 30.0      # a running process refreshes status.json at least this often between steps
 STALE_AFTER_S = 600.0   # no heartbeat for this long (or 3x the longest step, if longer): presumed dead
+# per attempted step: "1" marks a count or a flag (accepted = 1, rejected = 0)
+SOLVER_UNITS = {"time": "yr", "dt": "yr", "accepted": "1", "newton_iterations": "1", "linear_iterations": "1",
+                "wall_time": "s"}
 
 
 @dataclass
@@ -117,8 +120,8 @@ def _write_contents(h5: h5py.File, record: RunRecord) -> None:
     for name, rows in record.profiles.items():
         profiles.create_dataset(name, data=np.array(rows)).attrs["units"] = "1"
     solver = h5.create_group("solver")
-    for key in ("time", "dt", "accepted", "newton_iterations", "linear_iterations", "wall_time"):
-        solver.create_dataset(key, data=np.array([s[key] for s in record.steps], dtype=float))
+    for key, unit in SOLVER_UNITS.items():
+        solver.create_dataset(key, data=np.array([s[key] for s in record.steps], dtype=float)).attrs["units"] = unit
     solver.create_dataset("reason", data=np.array([s["reason"] for s in record.steps], dtype=h5py.string_dtype()))
     timing = h5.create_group("timing")
     for phase, seconds in record.timing.items():

@@ -20,6 +20,9 @@ def register(commands) -> None:
     study.add_argument("--collect", action="store_true", help="run nothing: write the results file from "
                        "what has finished (unfinished samples are marked pending)")
     study.add_argument("--quiet", action="store_true", help="no progress lines")
+    study.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                       help="override a model config value for every run (e.g. --set time.end=2) or a study "
+                            "setting (--set study.samples=8); repeatable")
     study.set_defaults(handler=_study)
 
     analyze = commands.add_parser("analyze", help="Sobol' / Morris / delta indices of a finished study, with plots")
@@ -58,7 +61,7 @@ def _run_or_collect(args) -> int:
     from rimmodel.study.runner import collect_study, run_study
     from rimmodel.study.spec import load_study
 
-    spec = load_study(args.study)  # validated before anything runs
+    spec = load_study(args.study, args.overrides)  # validated before anything runs
     if args.ranks_per_run is not None:
         spec.parameters.ranks_per_run = args.ranks_per_run
     from rimmodel.io.output_dir import check_output_directory

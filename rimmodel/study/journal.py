@@ -28,6 +28,7 @@ class SampleOutcome:
     wall_s: float = 0.0
     group: int = 0
     ranks: int = 1
+    units: dict[str, str] = field(default_factory=dict)  # observable -> unit (absent in older journals)
 
 
 def worker_name(group: int) -> str:

@@ -31,7 +31,7 @@ class IshigamiRuns:
         started = time.perf_counter()
         y = ishigami(values["x1"], values["x2"], values["x3"])
         return SampleOutcome(index, "completed", time=[0.0], series={"y": [y]},
-                             wall_s=time.perf_counter() - started, ranks=self.comm.size)
+                             wall_s=time.perf_counter() - started, ranks=self.comm.size, units={"y": "1"})
 
 
 class RimModelRuns:
@@ -54,7 +54,8 @@ class RimModelRuns:
                                  ranks=self.comm.size)
         series = {name: [float(v) for v in record.series[name]] for name in self.study.parameters.observables}
         return SampleOutcome(index, "completed", time=[float(t) for t in record.time], series=series,
-                             wall_s=time.perf_counter() - started, ranks=self.comm.size)
+                             wall_s=time.perf_counter() - started, ranks=self.comm.size,
+                             units={name: record.units.get(name, "") for name in series})
 
     def _prepare(self, config) -> None:
         from rimmodel.simulation import Simulation

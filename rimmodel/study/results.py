@@ -1,10 +1,12 @@
 """The study's one results file, ``study.h5``, and reading it back (h5py only).
 
+Layout::
+
     /parameters/names, unit_design (runs x D), values (runs x D, floats; a
         non-numeric discrete value is stored as its index, the list in attrs)
     /status (runs,) "completed" | "failed" | "pending";  /reason (runs,)
-    /time (runs x T), /observables/<name> (runs x T)   NaN-padded series
-    /timing/wall_s, /timing/group, /timing/ranks       (vary run to run)
+    /time (runs x T) yr, /observables/<name> (runs x T)   NaN-padded series, each with a "units" attribute
+    /timing/wall_s, /timing/group, /timing/ranks       (vary run to run; "units" attributes s, 1, 1)
     attrs: model, sampler, samples, seed, second_order, morris_levels, study_toml
 """
 
@@ -25,6 +27,16 @@ from rimmodel.study.sampling import numeric_matrix
 from rimmodel.study.spec import Study
 
 RESULTS_FILE = "study.h5"
+TIMING_UNITS = {"wall_s": "s", "group": "1", "ranks": "1"}
+
+
+def observable_units(outcomes: dict[int, SampleOutcome]) -> dict[str, str]:
+    """Each observable's unit as its runs recorded it (journals from before units were kept have none)."""
+    units: dict[str, str] = {}
+    for outcome in outcomes.values():
+        for name, unit in outcome.units.items():
+            units.setdefault(name, unit)
+    return units
 
 
 def write_results(path: Path, study: Study, design: np.ndarray, samples: list[dict],
@@ -54,11 +66,14 @@ def write_results(path: Path, study: Study, design: np.ndarray, samples: list[di
                                                      if d.distribution == "discrete"})
         h5.create_dataset("status", data=status, dtype=h5py.string_dtype())
         h5.create_dataset("reason", data=reason, dtype=h5py.string_dtype())
-        h5.create_dataset("time", data=series.pop("time"))
+        h5.create_dataset("time", data=series.pop("time")).attrs["units"] = "yr"
+        units = observable_units(outcomes)
         for name, values in series.items():
-            h5.create_dataset(f"observables/{name}", data=values)
+            dataset = h5.create_dataset(f"observables/{name}", data=values)
+            if name in units:
+                dataset.attrs["units"] = units[name]
         for name, values in timing.items():
-            h5.create_dataset(f"timing/{name}", data=values)
+            h5.create_dataset(f"timing/{name}", data=values).attrs["units"] = TIMING_UNITS[name]
     os.replace(scratch, path)
 
 
@@ -79,6 +94,7 @@ class StudyResults:
     time: np.ndarray
     observables: dict[str, np.ndarray]
     settings: dict
+    units: dict[str, str]         # observable -> unit ("time": "yr"); empty for older study files
 
     @property
     def completed(self) -> np.ndarray:
@@ -94,4 +110,7 @@ def read_results(study_dir: str | Path) -> StudyResults:
         return StudyResults(names=list(text("parameters/names")), unit_design=h5["parameters/unit_design"][()],
                             values=h5["parameters/values"][()], status=text("status"), reason=text("reason"),
                             time=h5["time"][()], observables={k: v[()] for k, v in h5["observables"].items()},
-                            settings=dict(h5.attrs))
+                            settings=dict(h5.attrs),
+                            units={k: str(v.attrs["units"]) for k, v in [("time", h5["time"]),
+                                                                         *h5["observables"].items()]
+                                   if "units" in v.attrs})

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from rimmodel.config import ConfigError, config_from_dict
 from rimmodel.config.loading import build_section, set_dotted
+from rimmodel.config.overrides import apply_file_overrides, overrides_comment
 from rimmodel.config.spec import param
 
 SAMPLERS = {
@@ -84,13 +85,16 @@ class Study:
         return list(self.distributions)
 
 
-def load_study(path: str | Path) -> Study:
+def load_study(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Study:
+    """Read and validate a study TOML; ``overrides`` are ``--set`` items (``study.KEY=VALUE`` or model keys)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
         raw = tomllib.loads(text)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise ConfigError(f"{path}: not a readable UTF-8 TOML file: {' '.join(str(error).split())}") from None
+    apply_file_overrides(raw, overrides, "study")
+    text += overrides_comment(overrides)  # the kept copy says how this study differs from its file
     unknown = set(raw) - {"study", "model", "parameters"}
     if unknown:
         raise ConfigError(f"{path}: unknown table(s) {sorted(unknown)}; expected [study], [model], [parameters.*]")

@@ -9,6 +9,9 @@ def register(commands) -> None:
     trial = commands.add_parser("trial", help="a virtual trial: a lesion cohort under placebo and treatment arms")
     trial.add_argument("config", type=Path, help="trial TOML (see experiments/trial_*.toml)")
     trial.add_argument("--out", type=Path, help="output directory (default: runs/<config name>)")
+    trial.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                       help="override a model config value for every lesion and arm (e.g. --set time.dt=0.05) "
+                            "or a trial setting (--set trial.lesions=4); repeatable")
     trial.set_defaults(handler=_trial)
 
 
@@ -20,7 +23,7 @@ def _trial(args) -> int:
 
     from rimmodel.io.output_dir import check_output_directory
 
-    trial = load_trial(args.config)  # validated before anything runs
+    trial = load_trial(args.config, args.overrides)  # validated before anything runs
     out = check_output_directory(args.out or Path("runs") / args.config.stem)
     outcomes = run_trial(trial, out, MPI.COMM_WORLD)
     if MPI.COMM_WORLD.rank == 0:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from rimmodel.config import ConfigError
 from rimmodel.config.loading import build_section
+from rimmodel.config.overrides import apply_file_overrides
 from rimmodel.config.spec import param
 from rimmodel.config.treatment import TreatmentParameters
 
@@ -53,7 +54,7 @@ ARM_NAME_RULE = ("1-64 characters: letters, digits, space and _ . , + ( ) -, sta
                  "(it names the arm's run directory)")
 
 
-def load_trial(path: str | Path) -> TrialParameters:
+def load_trial(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> TrialParameters:
     """Read and validate a trial TOML: every lesion's and every arm's model config is checked here,
     before anything runs or is written."""
     try:
@@ -62,6 +63,7 @@ def load_trial(path: str | Path) -> TrialParameters:
         raise ConfigError(f"trial file {path} does not exist") from None
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise ConfigError(f"{path}: not a readable UTF-8 TOML file: {' '.join(str(error).split())}") from None
+    apply_file_overrides(raw, overrides, "trial", replaced={"time.end": "trial.years"})
     unknown = sorted(set(raw) - {"trial", "model"})
     if unknown:
         raise ConfigError(f"{unknown[0]}: unknown table in {path}; a trial file has [trial] and [model]")

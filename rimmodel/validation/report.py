@@ -9,6 +9,7 @@ import numpy as np
 
 from rimmodel.fem import MPI
 from rimmodel.io.figures import report_workspace, save_panels
+from rimmodel.progress import run_stages
 from rimmodel.validation import cases
 
 
@@ -130,8 +131,10 @@ REFERENCES = [
 def write_report(path: Path, comm=MPI.COMM_WORLD) -> None:
     path = Path(path)
     with report_workspace(path, comm) as (figures, runs):
-        results = (cases.expansion_case(runs), cases.burnout_cohort(runs), cases.surface_in_case(runs),
-                   cases.dose_response_case(runs))
+        results = run_stages("validate", [("slow expansion", lambda: cases.expansion_case(runs)),
+                                          ("rim burn-out cohort", lambda: cases.burnout_cohort(runs)),
+                                          ("surface-in cortical gradient", lambda: cases.surface_in_case(runs)),
+                                          ("BTK dose-response", lambda: cases.dose_response_case(runs))], comm)
     if comm.rank != 0:
         return
     sections = (expansion_section, cohort_section, surface_section, dose_section)
