@@ -19,7 +19,7 @@ from rimmodel.solver.discretisation import Discretisation
 from rimmodel.solver.weighted_measure import volume_measure
 
 _INDICATOR_QUADRATURE = 4  # thresholded integrands are discontinuous: sample them finely
-_RADIAL_INDICATOR_QUADRATURE = 30  # 16 points per cell of a 1D radial mesh: the radius moves smoothly
+RADIAL_INDICATOR_QUADRATURE = 30  # 16 points per cell of a 1D radial mesh: the radius moves smoothly
 
 SCALAR_UNITS = {
     "lesion_size": "mm^d",                  # area (2D) or volume (3D) of white matter with myelin < threshold
@@ -49,7 +49,7 @@ class Observables:
         self.microglia_threshold = fem.Constant(msh, 0.0)
         dx = volume_measure(disc.domain, subdomain_data=disc.domain.cell_tags)
         dxq = dx(metadata={"quadrature_degree": _INDICATOR_QUADRATURE if msh.topology.dim > 1
-                           else _RADIAL_INDICATOR_QUADRATURE})
+                           else RADIAL_INDICATOR_QUADRATURE})
         lesion = ufl.conditional(ufl.lt(y, self.myelin_threshold), 1.0, 0.0)
         active = ufl.conditional(ufl.gt(m, self.microglia_threshold), 1.0, 0.0)
         rim = active * (1.0 - lesion)
