@@ -88,6 +88,17 @@ class RadialBatch:
                 state.x.array[self.disc.component_dofs[i][mine]] = values[name]
         state.x.scatter_forward()
 
+    def radial_profile(self, part: int, field: str) -> tuple[np.ndarray, np.ndarray]:
+        """(r, values) of one field of one part at its nodes, sorted by r, on every rank. Collective."""
+        mine = np.flatnonzero(self.dof_part == part)
+        owned = self.disc.scalar_space.dofmap.index_map.size_local
+        mine = mine[mine < owned]
+        values = self.stepper.state.x.array[self.disc.component_dofs[FIELDS.index(field)][mine]]
+        gathered = self.comm.allgather((self.dof_radius[mine], values))
+        r, v = (np.concatenate(parts) for parts in zip(*gathered))
+        order = np.argsort(r)
+        return r[order], v[order]
+
     def run(self) -> BatchResult:
         """From the seeded lesions to time.end; per-part series at every output time."""
         started = time.perf_counter()
