@@ -55,14 +55,13 @@ def volume_measure(domain: Domain, **measure_args):
 
 def lumped_weight(mesh, weight) -> fem.Function:
     """DG1 w_h with w_h(x_i)|_K = int_K w phi_i dx / int_K phi_i dx at each vertex i of each cell K."""
-    space = fem.functionspace(mesh, ("DG", 1))
-    test = ufl.TestFunction(space)
-    weighted = fem.assemble_vector(fem.form(weight * test * ufl.dx))
-    plain = fem.assemble_vector(fem.form(test * ufl.dx))
-    for vector in (weighted, plain):
-        vector.scatter_reverse(dolfinx.la.InsertMode.add)
-    owned = space.dofmap.index_map.size_local * space.dofmap.index_map_bs
+    pair = fem.functionspace(mesh, ("DG", 1, (2,)))  # both integrals from one form: one compilation
+    test = ufl.TestFunction(pair)
+    integrals = fem.assemble_vector(fem.form((weight * test[0] + test[1]) * ufl.dx))
+    integrals.scatter_reverse(dolfinx.la.InsertMode.add)
+    integrals.scatter_forward()  # ghost entries too: every local dof below is then complete
+    space, weighted = pair.sub(0).collapse()
+    _, plain = pair.sub(1).collapse()
     lumped = fem.Function(space, name="lumped_volume_element")
-    lumped.x.array[:owned] = weighted.array[:owned] / plain.array[:owned]
-    lumped.x.scatter_forward()
+    lumped.x.array[:] = integrals.array[weighted] / integrals.array[plain]
     return lumped

@@ -92,3 +92,32 @@ def _weighted_errors(domain: Domain, state, exact, degree: int) -> ManufacturedE
                         op=MPI.SUM)
     space = state.function_space
     return ManufacturedErrors(math.sqrt(l2), math.sqrt(h1), space.dofmap.index_map.size_global * 5)
+
+
+def convergence_table(comm, levels=((1, (16, 32, 64, 128)), (2, (8, 16, 32, 64))),
+                      steps=(0.05, 0.025, 0.0125)) -> list[str]:
+    """Markdown rows of the spatial (steady, one BDF1 step of 1e6) and temporal orders (docs/radial.md)."""
+    from rimmodel.verification.manufactured import observed_order
+
+    steady = lambda r, t: smooth_radial_solution(r, 0.0 * t)  # noqa: E731
+    rows = ["| degree | cells | DOFs | L2 error | L2 order | H1 error | H1 order |", "|---|---|---|---|---|---|---|"]
+    for degree, cells in levels:
+        errors = [solve_radial_manufactured(comm, degree, n, 1e6, 1e6, "bdf1", steady) for n in cells]
+        for i, (n, e) in enumerate(zip(cells, errors)):
+            orders = ("", "") if i == 0 else tuple(
+                f"{observed_order([1 / cells[i - 1], 1 / n], [getattr(errors[i - 1], k), getattr(e, k)]):.2f}"
+                for k in ("l2", "h1"))
+            rows.append(f"| P{degree} | {n} | {e.dofs} | {e.l2:.3e} | {orders[0]} | {e.h1:.3e} | {orders[1]} |")
+    rows += ["", "| scheme | dt | L2 error at t = 1 | order |", "|---|---|---|---|"]
+    for scheme in ("bdf1", "bdf2"):
+        errors = [solve_radial_manufactured(comm, 1, 4, dt, 1.0, scheme, linear_radial_solution).l2 for dt in steps]
+        for i, (dt, e) in enumerate(zip(steps, errors)):
+            order = "" if i == 0 else f"{observed_order([steps[i - 1], dt], [errors[i - 1], e]):.2f}"
+            rows.append(f"| {scheme} | {dt:g} | {e:.3e} | {order} |")
+    return rows
+
+
+if __name__ == "__main__":
+    rows = convergence_table(MPI.COMM_WORLD)
+    if MPI.COMM_WORLD.rank == 0:
+        print("\n".join(rows))
