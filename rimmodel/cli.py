@@ -131,6 +131,7 @@ def _parser() -> argparse.ArgumentParser:
     table.set_defaults(handler=_parameters)
 
     from rimmodel.geometry.mesh_cli import register as register_mesh
+    from rimmodel.library.cli import register as register_library
     from rimmodel.mri.cli import register as register_mri  # numpy/scipy/nibabel only: no FEM stack
     from rimmodel.study.cli import register as register_study
     from rimmodel.trial.cli import register as register_trial
@@ -140,6 +141,7 @@ def _parser() -> argparse.ArgumentParser:
     register_study(commands)
     register_mri(commands)
     register_mesh(commands)
+    register_library(commands)
     register_visualisation(commands)
     return parser
 

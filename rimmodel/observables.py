@@ -16,8 +16,10 @@ from rimmodel.config.parameters import ObservableParameters
 from rimmodel.fem import MPI, fem
 from rimmodel.geometry.domain import CORTEX, WHITE_MATTER
 from rimmodel.solver.discretisation import Discretisation
+from rimmodel.solver.weighted_measure import volume_measure
 
 _INDICATOR_QUADRATURE = 4  # thresholded integrands are discontinuous: sample them finely
+RADIAL_INDICATOR_QUADRATURE = 30  # 16 points per cell of a 1D radial mesh: the radius moves smoothly
 
 SCALAR_UNITS = {
     "lesion_size": "mm^d",                  # area (2D) or volume (3D) of white matter with myelin < threshold
@@ -47,15 +49,16 @@ class Observables:
                  params: ObservableParameters, cortex_thickness: float):
         msh = disc.domain.mesh
         self.comm = msh.comm
-        self.dim = msh.topology.dim
+        self.dim = disc.domain.volume_dimension  # 3 for a reduced (radial) mesh of a 3D body
         values = disc.fields.split(state)
         m, y, a = values["microglia"], values["myelin"], values["axons"]
         tissue, iron = values["tissue"], values["iron"]
         self.myelin_threshold = fem.Constant(msh, 0.0)
         self.microglia_threshold = fem.Constant(msh, 0.0)
         self.iron_threshold = fem.Constant(msh, 0.0)
-        dx = ufl.Measure("dx", domain=msh, subdomain_data=disc.domain.cell_tags)
-        dxq = dx(metadata={"quadrature_degree": _INDICATOR_QUADRATURE})
+        dx = volume_measure(disc.domain, subdomain_data=disc.domain.cell_tags)
+        dxq = dx(metadata={"quadrature_degree": _INDICATOR_QUADRATURE if msh.topology.dim > 1
+                           else RADIAL_INDICATOR_QUADRATURE})
         lesion = ufl.conditional(ufl.lt(y, self.myelin_threshold), 1.0, 0.0)
         active = ufl.conditional(ufl.gt(m, self.microglia_threshold), 1.0, 0.0)
         rim = active * (1.0 - lesion)

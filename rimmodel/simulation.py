@@ -175,7 +175,7 @@ class Simulation:
 
     def _new_record(self) -> RunRecord:
         origin = provenance(self.comm) if self.comm.rank == 0 else None
-        record = RunRecord(dimension=self.domain.dim, units=_units(self.domain.dim),
+        record = RunRecord(dimension=self.domain.volume_dimension, units=_units(self.domain.volume_dimension),
                            provenance=self.comm.bcast(origin, root=0), config_toml=config_to_toml(self.config),
                            depth_bin_edges=self.observables.bin_edges)
         record.provenance.update(global_dofs=self.disc.global_dofs(), cells=self.domain.global_cell_count())

@@ -16,6 +16,7 @@ from rimmodel.config.spec import ConfigError
 SULCUS_KINDS = ("cortical_sulcus", "sulcus_slab")
 VENTRICLE_KINDS = ("periventricular_section", "periventricular")
 MNI_KINDS = ("mni_slice", "mni_brain")
+RADIAL_KINDS = ("spherical_lesion",)  # no cortex, no pia, no section: their settings are not used
 WORLD_AXES = ("x", "y", "z")
 # A voxel mesh is assembled on rank 0 before it is distributed: ~1 kB of rank-0 memory per
 # cell in all, so 2e7 cells (~20 GB) is what a 24 GiB machine can still take.
@@ -26,6 +27,8 @@ def check_geometry(geometry: GeometryParameters) -> None:
     """Raise :class:`ConfigError` naming the field if the geometry cannot be built."""
     if geometry.kind in MNI_KINDS:
         _check_mni_region(geometry)
+    elif geometry.kind in RADIAL_KINDS:
+        _check_radial(geometry)
     elif geometry.kind == "file":
         if not geometry.mesh_file:
             raise ConfigError("geometry.mesh_file: kind 'file' needs the path of an XDMF mesh "
@@ -45,6 +48,10 @@ def check_lesion_seed(geometry: GeometryParameters, lesion: LesionParameters) ->
     extent is known only once it is read (the seed locator checks it then)."""
     if geometry.kind in MNI_KINDS:
         _check_mni_seed(geometry, lesion)
+    elif geometry.kind in RADIAL_KINDS:
+        if lesion.radius >= geometry.outer_radius:
+            raise ConfigError(f"lesion.radius = {lesion.radius} must lie inside the ball of white matter: "
+                              f"allowed [0.05, {geometry.outer_radius}) mm (geometry.outer_radius)")
     elif geometry.kind != "file":
         _check_section_seed(geometry, lesion)
         if geometry.kind in VENTRICLE_KINDS:
@@ -71,6 +78,12 @@ def mni_cell_bound(geometry: GeometryParameters) -> int:
         sides = [s for axis, s in enumerate(geometry.mni_region_size) if axis != normal]
         return 2 * math.prod(max(round(s / geometry.mesh_size), 1) for s in sides)
     return 6 * math.prod(max(round(s / geometry.mesh_size), 1) for s in geometry.mni_region_size)
+
+
+def _check_radial(geometry: GeometryParameters) -> None:
+    if geometry.mesh_size > geometry.outer_radius / 4:
+        raise ConfigError(f"geometry.mesh_size = {geometry.mesh_size} is too coarse for geometry.outer_radius = "
+                          f"{geometry.outer_radius}: allowed [0.005, {geometry.outer_radius / 4:g}] mm")
 
 
 def _check_section_seed(geometry: GeometryParameters, lesion: LesionParameters) -> None:

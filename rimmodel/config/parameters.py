@@ -19,7 +19,8 @@ DAYS_PER_YEAR = 365.25
 
 
 GEOMETRY_KINDS = ("cortical_section", "cortical_slab", "cortical_sulcus", "sulcus_slab",
-                  "periventricular_section", "periventricular", "mni_slice", "mni_brain", "file")
+                  "periventricular_section", "periventricular", "mni_slice", "mni_brain", "file",
+                  "spherical_lesion")
 
 
 @dataclass
@@ -32,7 +33,8 @@ class GeometryParameters:
 
     kind: str = param("cortical_section", "-", "Geometry generator: 2D sections (cortical_section, "
                       "cortical_sulcus, periventricular_section, mni_slice), 3D (cortical_slab, sulcus_slab, "
-                      "periventricular, mni_brain) or a mesh written by `rimmodel mesh` (file)",
+                      "periventricular, mni_brain), a mesh written by `rimmodel mesh` (file), or an isolated lesion in "
+                      "a ball of white matter as a 1D radial mesh (spherical_lesion; docs/radial.md)",
                       choices=GEOMETRY_KINDS)
     width: float = param(8.0, "mm", "Width of the section along the pial surface", low=1.0, high=200.0)
     white_matter_depth: float = param(4.5, "mm", "Thickness of the white matter below the cortex",
@@ -77,6 +79,10 @@ class GeometryParameters:
                                 choices=("x", "y", "z"))
     mesh_file: str = param("", "-", "XDMF mesh with cell and facet tags written by `rimmodel mesh` "
                            "(kind 'file'); read distributed over the ranks", source="numerical setting")
+    outer_radius: float = param(
+        10.0, "mm", "Radius of the ball of white matter around an isolated lesion (spherical_lesion); "
+        "no-flux wall there, so keep it well beyond the lesion's reach", source="numerical setting",
+        low=0.5, high=200.0)
 
 
 @dataclass

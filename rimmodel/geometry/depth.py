@@ -6,6 +6,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from rimmodel.fem import fem, mesh as dmesh
+from rimmodel.geometry.coordinates import SPHERICAL
 from rimmodel.geometry.domain import PIAL, Domain
 
 _SAMPLES_PER_EDGE = 8
@@ -44,6 +45,9 @@ def _barycentric_samples(n_vertices: int) -> np.ndarray:
 def depth_below_pia(domain: Domain, space: fem.FunctionSpace) -> fem.Function:
     """A scalar function: distance (mm) from each degree of freedom to the nearest pial point."""
     depth = fem.Function(space, name="depth_below_pia")
+    if domain.coordinates.kind == SPHERICAL:  # a ball of white matter: no pia, no cortex to bin
+        depth.x.array[:] = np.inf
+        return depth
     points = pial_sample_points(domain)
     if points.shape[0] == 0:
         raise ValueError(f"geometry {domain.name!r} has no facets tagged pial ({PIAL})")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from rimmodel.fem import mesh as dmesh
+from rimmodel.geometry.coordinates import Coordinates
 
 # Cell tags
 WHITE_MATTER = 1
@@ -25,7 +26,8 @@ class Domain:
     """Brain tissue with its tagged regions and boundaries.
 
     ``lesion_centre(depth, x)`` places a seed ``depth`` mm below the pial surface;
-    each geometry knows how to do that for its own shape.
+    each geometry knows how to do that for its own shape. ``coordinates``: cartesian, or the
+    reduced (spherical, axisymmetric) system a 1D/2D mesh of a 3D body is written in.
     """
 
     mesh: dmesh.Mesh
@@ -33,10 +35,16 @@ class Domain:
     facet_tags: dmesh.MeshTags
     name: str
     lesion_centre_fn: object  # callable (depth_below_pia, horizontal_position) -> point
+    coordinates: Coordinates = field(default_factory=Coordinates)
 
     @property
     def dim(self) -> int:
         return self.mesh.topology.dim
+
+    @property
+    def volume_dimension(self) -> int:
+        """Sizes (lesion volume, axon loss ...) are in mm^this: 3 for a reduced 3D body."""
+        return self.coordinates.volume_dimension(self.dim)
 
     def lesion_centre(self, depth_below_pia: float, horizontal: float) -> np.ndarray:
         return np.asarray(self.lesion_centre_fn(depth_below_pia, horizontal), dtype=float)

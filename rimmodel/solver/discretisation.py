@@ -14,6 +14,7 @@ from rimmodel.physics.equations import Tissue
 from rimmodel.physics.fields import FieldSet
 from rimmodel.physics.follicles import follicle_density
 from rimmodel.physics.initial_state import initial_fields
+from rimmodel.solver.weighted_measure import with_volume_element
 
 
 @dataclass
@@ -68,6 +69,7 @@ def build_tissue(domain: Domain, scalar_space, config: ModelConfig) -> Tissue:
         dx_reaction = ufl.Measure("dx", domain=msh, subdomain_data=domain.cell_tags)
     dx = ufl.Measure("dx", domain=msh, subdomain_data=domain.cell_tags)
     ds = ufl.Measure("ds", domain=msh, subdomain_data=domain.facet_tags)
+    dx, dx_reaction, ds = with_volume_element(domain, dx, dx_reaction, ds, config.discretisation.mass_lumping)
     return Tissue(white_matter=white_matter, follicle_density=density, dx=dx,
                   dx_reaction=dx_reaction, ds_pial=ds(PIAL))
 

@@ -1,0 +1,107 @@
+"""Lesion libraries: build over a box with the batched radial model, store, query, refuse what they cannot answer."""
+
+import numpy as np
+import pytest
+
+from rimmodel.config import ConfigError
+from rimmodel.library.build import build_library, check_library_study
+from rimmodel.library.emulator import LesionLibrary
+from rimmodel.study.spec import load_study, model_config_for
+
+LIBRARY = """
+[study]
+sampler = "latin"
+samples = 12
+seed = 5
+
+[model.geometry]
+kind = "spherical_lesion"
+outer_radius = 4.0
+mesh_size = 0.2
+
+[model.time]
+end = 2.0
+dt = 0.5
+output_interval = 0.5
+
+[parameters."microglia.activation_rate"]
+distribution = "uniform"
+low = 2.0
+high = 2.4
+
+[parameters."lesion.radius"]
+distribution = "loguniform"
+low = 0.8
+high = 1.2
+"""
+
+
+@pytest.fixture(scope="module")
+def library_file(module_dir, comm):
+    spec = module_dir / "library.toml"
+    if comm.rank == 0:
+        spec.write_text(LIBRARY)
+    comm.Barrier()
+    study = load_study(spec)
+    return study, build_library(study, module_dir / "library.h5", comm, batch_size=5)
+
+
+def test_library_stores_the_radial_trajectories(library_file, comm):
+    from rimmodel.batch.runner import RadialBatch
+    from rimmodel.fem import MPI
+    from rimmodel.study.sampling import sample_values, unit_design
+
+    study, path = library_file
+    library = LesionLibrary(path)
+    assert library.parameters.shape == (12, 2) and library.failed == 0
+    assert library.times.tolist() == [0.0, 0.5, 1.0, 1.5, 2.0]
+    samples = sample_values(study, unit_design(study))
+    fresh = RadialBatch([model_config_for(study, samples[3])], MPI.COMM_SELF).run()
+    for name, values in fresh.series.items():
+        assert library.series[name][3] == pytest.approx(values[0], rel=1e-6, abs=1e-9), name
+    assert library.units["lesion_size"] == "mm^3"
+
+
+def test_query_reproduces_samples_and_interpolates_between_them(library_file):
+    study, path = library_file
+    library = LesionLibrary(path)
+    at_samples = library.query([dict(zip(library.names, row)) for row in library.parameters])
+    for name, values in library.series.items():
+        assert at_samples[name] == pytest.approx(values, rel=1e-6, abs=1e-9), name
+    between = library.query({"microglia.activation_rate": 2.2, "lesion.radius": 1.0})["lesion_equivalent_radius"][0]
+    radii = library.series["lesion_equivalent_radius"]
+    assert np.all(between >= radii.min(axis=0) - 1e-9) and np.all(between <= radii.max(axis=0) + 1e-9)
+    assert between[-1] > between[0]  # the lesion grows
+
+
+def test_query_refuses_points_outside_the_box(library_file):
+    _, path = library_file
+    library = LesionLibrary(path)
+    with pytest.raises(ConfigError, match=r"microglia.activation_rate = 3 is outside the library: allowed \[2, 2.4\]"):
+        library.query({"microglia.activation_rate": 3.0, "lesion.radius": 1.0})
+    with pytest.raises(ConfigError, match=r"missing \['lesion.radius'\]"):
+        library.query({"microglia.activation_rate": 2.2})
+
+
+def test_a_library_needs_the_radial_model_and_a_box(tmp_path):
+    section = tmp_path / "section.toml"
+    section.write_text(LIBRARY.replace('kind = "spherical_lesion"', 'kind = "cortical_section"')
+                       .replace("outer_radius = 4.0\n", ""))
+    with pytest.raises(ConfigError, match="a lesion library runs the radial model"):
+        check_library_study(load_study(section))
+    normal = tmp_path / "normal.toml"
+    normal.write_text(LIBRARY.replace('distribution = "loguniform"\nlow = 0.8\nhigh = 1.2',
+                                      'distribution = "normal"\nmean = 1.0\nstd = 0.1'))
+    with pytest.raises(ConfigError, match="interpolates over a box"):
+        check_library_study(load_study(normal))
+
+
+@pytest.mark.serial
+def test_library_query_command(library_file, capsys):
+    from rimmodel.cli import main
+
+    _, path = library_file
+    assert main(["library", "query", str(path), "--set", "microglia.activation_rate=2.2",
+                 "--set", "lesion.radius=1.0", "--series", "lesion_equivalent_radius"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0] == "time_yr,lesion_equivalent_radius_mm" and len(lines) == 6
