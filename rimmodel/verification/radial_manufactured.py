@@ -20,29 +20,35 @@ from rimmodel.config import load_config
 from rimmodel.fem import MPI, fem, mesh as dmesh
 from rimmodel.geometry.coordinates import SPHERICAL, Coordinates
 from rimmodel.geometry.domain import CORTEX, PIAL, WHITE_MATTER, Domain
-from rimmodel.physics.treatment import PiecewiseConstantOccupancy
+from rimmodel.pharmacology.schedule import PiecewiseConstantOccupancy
+from rimmodel.physics.equations import FIELDS
 from rimmodel.solver.weighted_measure import volume_measure
 from rimmodel.verification.manufactured import PARAMETERS, ManufacturedErrors, _ForcedEquations
 from rimmodel.verification.problem import build_stepper, march
 
 
 def smooth_radial_solution(r, t) -> list:
-    """Positive, bounded, non-polynomial, even in r (smooth as 3D functions at the centre)."""
+    """Positive, bounded, non-polynomial, even in r (smooth as 3D functions at the centre); one
+    profile per declared field (the declared Cartesian profiles are not even in r)."""
     pi, cos = math.pi, ufl.cos
     pulse = 1.0 + 0.3 * ufl.sin(2.0 * t)
-    return [
-        0.4 + 0.2 * pulse * cos(pi * r),
-        1.0 + 0.5 * pulse * cos(0.5 * pi * r**2),
-        0.5 + 0.3 * pulse * r**2,
-        0.6 + 0.25 * cos(1.5 * pi * r) / pulse,
-        0.7 + 0.2 * pulse * cos(pi * r**2),
-    ]
+    profiles = {
+        "microglia": 0.4 + 0.2 * pulse * cos(pi * r),
+        "mediator": 1.0 + 0.5 * pulse * cos(0.5 * pi * r**2),
+        "follicle_factor": 0.5 + 0.3 * pulse * r**2,
+        "myelin": 0.6 + 0.25 * cos(1.5 * pi * r) / pulse,
+        "axons": 0.7 + 0.2 * pulse * cos(pi * r**2),
+        "tissue": 0.8 + 0.1 * pulse * cos(pi * r),
+        "iron": 0.3 + 0.15 * pulse * cos(0.5 * pi * r**2),
+    }
+    return [profiles[name] for name in FIELDS.names]  # a KeyError names a field without a radial profile
 
 
 def linear_radial_solution(r, t) -> list:
-    """Linear in r (exact in P1), nonlinear in time: isolates the time-stepping error."""
-    a, b = ufl.sin(2.0 * t), ufl.cos(1.5 * t)
-    return [0.4 + 0.2 * a * r, 1.0 + 0.5 * b * r, 0.5 + 0.3 * a * r, 0.6 - 0.2 * b * r, 0.7 + 0.1 * a * r]
+    """Linear in r (exact in P1), nonlinear in time, about each field's declared level: isolates the
+    time-stepping error."""
+    rates = (ufl.sin(2.0 * t), ufl.cos(1.5 * t))
+    return [f.manufactured.level + f.manufactured.amplitude * rates[i % 2] * r for i, f in enumerate(FIELDS)]
 
 
 def unit_ball(comm, cells: int) -> Domain:
@@ -66,7 +72,7 @@ def solve_radial_manufactured(comm, degree: int, cells: int, dt: float, end: flo
     domain = unit_ball(comm, cells)
     msh = domain.mesh
     time = fem.Constant(msh, 0.0)
-    equations = _ForcedEquations(msh, config, PiecewiseConstantOccupancy.from_parameters(config.btk), time)
+    equations = _ForcedEquations(msh, config, PiecewiseConstantOccupancy.from_parameters(config.btk), time, FIELDS)
     t_var = ufl.variable(time)
     exact = ufl.as_vector(solution(domain.coordinates.radial_coordinate(msh), t_var))
     exact_rate = ufl.diff(exact, t_var)
@@ -91,7 +97,7 @@ def _weighted_errors(domain: Domain, state, exact, degree: int) -> ManufacturedE
     h1 = comm.allreduce(fem.assemble_scalar(fem.form(ufl.inner(ufl.grad(error), ufl.grad(error)) * dx)),
                         op=MPI.SUM)
     space = state.function_space
-    return ManufacturedErrors(math.sqrt(l2), math.sqrt(h1), space.dofmap.index_map.size_global * 5)
+    return ManufacturedErrors(math.sqrt(l2), math.sqrt(h1), space.dofmap.index_map.size_global * len(FIELDS))
 
 
 def convergence_table(comm, levels=((1, (16, 32, 64, 128)), (2, (8, 16, 32, 64))),

@@ -3,7 +3,7 @@
 The 3D problem is the octant [0, L]^3 of a cube of white matter with the lesion seeded at the
 corner (0, 0, 0): the no-flux faces through the centre are symmetry planes, so the octant is
 the whole lesion at an eighth of the cost, and the tetrahedral mesh knows nothing of the
-spherical symmetry. Both models run the full five-field model with the same config and the
+spherical symmetry. Both models run the full model with the same config and the
 same time steps; the lesion radius is the equivalent radius (3V/4 pi)^(1/3) of the volume
 with myelin below the threshold (the octant's volume times eight).
 """
