@@ -87,3 +87,22 @@ def test_radial_model_agrees_with_a_3d_octant(comm):
                                                "geometry.mesh_size=0.02"])
     radial = lesion_radius_trajectory(build_domain(config_1d.geometry, comm), config_1d)
     assert relative_difference(octant, radial).max() < 0.02
+
+
+def test_axisymmetric_lesion_reports_3d_volumes_and_feels_the_follicle(comm):
+    """The r-z section: 3D volumes (2 pi r weight) and subpial damage under a follicle disc on the axis."""
+    from rimmodel.verification.axisymmetric_3d import configs, run_axisymmetric
+
+    axisymmetric, _ = configs(3.0, 0.1, 0.5, ["time.output_interval=0.25"])
+    run = run_axisymmetric(axisymmetric, comm)
+    seeded = 1.0 + 0.1 * math.atanh(1.0 - 2.0 * 0.5 / 0.95)
+    assert run.series["lesion_size"][0] == pytest.approx(4 / 3 * math.pi * seeded**3, rel=0.03)
+    assert run.series["cortical_axon_loss"][-1] > 0.0  # follicle factor reaches the cortex under the disc
+
+
+def test_axisymmetric_weight_integrates_the_cylinder(comm):
+    config = load_config(None, ['geometry.kind="axisymmetric_lesion"', "geometry.width=3.0",
+                                "geometry.mesh_size=0.25"])
+    domain = build_domain(config.geometry, comm)
+    height = config.geometry.white_matter_depth + config.geometry.cortex_thickness
+    assert _integral(1.0 * volume_measure(domain)) == pytest.approx(math.pi * 3.0**2 * height, rel=1e-12)

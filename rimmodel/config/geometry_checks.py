@@ -17,6 +17,7 @@ SULCUS_KINDS = ("cortical_sulcus", "sulcus_slab")
 VENTRICLE_KINDS = ("periventricular_section", "periventricular")
 MNI_KINDS = ("mni_slice", "mni_brain")
 RADIAL_KINDS = ("spherical_lesion",)  # no cortex, no pia, no section: their settings are not used
+AXISYMMETRIC_KINDS = ("axisymmetric_lesion",)  # a section in (r, z): the lesion sits on the axis r = 0
 WORLD_AXES = ("x", "y", "z")
 # A voxel mesh is assembled on rank 0 before it is distributed: ~1 kB of rank-0 memory per
 # cell in all, so 2e7 cells (~20 GB) is what a 24 GiB machine can still take.
@@ -52,6 +53,8 @@ def check_lesion_seed(geometry: GeometryParameters, lesion: LesionParameters) ->
         if lesion.radius >= geometry.outer_radius:
             raise ConfigError(f"lesion.radius = {lesion.radius} must lie inside the ball of white matter: "
                               f"allowed [0.05, {geometry.outer_radius}) mm (geometry.outer_radius)")
+    elif geometry.kind in AXISYMMETRIC_KINDS:
+        _check_section_depth(geometry, lesion)
     elif geometry.kind != "file":
         _check_section_seed(geometry, lesion)
         if geometry.kind in VENTRICLE_KINDS:
@@ -87,10 +90,14 @@ def _check_radial(geometry: GeometryParameters) -> None:
 
 
 def _check_section_seed(geometry: GeometryParameters, lesion: LesionParameters) -> None:
-    depth = geometry.white_matter_depth + geometry.cortex_thickness
     if not (0.0 < lesion.centre_x < geometry.width):
         raise ConfigError(f"lesion.centre_x = {lesion.centre_x} must lie inside the section: "
                           f"allowed (0, {geometry.width}) mm")
+    _check_section_depth(geometry, lesion)
+
+
+def _check_section_depth(geometry: GeometryParameters, lesion: LesionParameters) -> None:
+    depth = geometry.white_matter_depth + geometry.cortex_thickness
     if lesion.depth_below_pia >= depth:
         raise ConfigError(f"lesion.depth_below_pia = {lesion.depth_below_pia} must lie inside the "
                           f"section: allowed [0, {depth}) mm")

@@ -20,7 +20,7 @@ DAYS_PER_YEAR = 365.25
 
 GEOMETRY_KINDS = ("cortical_section", "cortical_slab", "cortical_sulcus", "sulcus_slab",
                   "periventricular_section", "periventricular", "mni_slice", "mni_brain", "file",
-                  "spherical_lesion")
+                  "spherical_lesion", "axisymmetric_lesion")
 
 
 @dataclass
@@ -33,8 +33,10 @@ class GeometryParameters:
 
     kind: str = param("cortical_section", "-", "Geometry generator: 2D sections (cortical_section, "
                       "cortical_sulcus, periventricular_section, mni_slice), 3D (cortical_slab, sulcus_slab, "
-                      "periventricular, mni_brain), a mesh written by `rimmodel mesh` (file), or an isolated lesion in "
-                      "a ball of white matter as a 1D radial mesh (spherical_lesion; docs/radial.md)",
+                      "periventricular, mni_brain), a mesh written by `rimmodel mesh` (file), or bodies of revolution "
+                      "(docs/radial.md): an isolated lesion in a ball of white matter as a 1D radial mesh "
+                      "(spherical_lesion), a lesion beneath the pia on the axis of a cylinder of width "
+                      "(its radius) as an r-z section (axisymmetric_lesion)",
                       choices=GEOMETRY_KINDS)
     width: float = param(8.0, "mm", "Width of the section along the pial surface", low=1.0, high=200.0)
     white_matter_depth: float = param(4.5, "mm", "Thickness of the white matter below the cortex",

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from rimmodel.config.parameters import ModelConfig
-from rimmodel.fem import fem, mesh as dmesh
-from rimmodel.geometry.domain import OUTER, Domain
+from rimmodel.fem import MPI, fem, mesh as dmesh
+from rimmodel.geometry.depth import depth_below_pia
+from rimmodel.geometry.domain import OUTER, PIAL, Domain
 from rimmodel.geometry.radial import white_matter_tags
 from rimmodel.observables import Observables
 from rimmodel.physics.equations import RimEquations
@@ -52,31 +53,58 @@ def octant_box(comm, half_width: float, mesh_size: float) -> Domain:
 def lesion_radius_trajectory(domain: Domain, config: ModelConfig, copies: int = 1) -> RadiusTrajectory:
     """Run ``config`` on ``domain`` (no run directory); the equivalent radius at every output time
     of ``copies`` mirror images of the domain. Collective."""
+    run = observable_trajectories(domain, config, copies, ("lesion_size",))
+    radii = [(3.0 * v / (4.0 * math.pi)) ** (1 / 3) for v in run.series["lesion_size"]]
+    return RadiusTrajectory(run.times, radii, run.dofs, run.steps, run.rejected)
+
+
+@dataclass
+class ObservableTrajectories:
+    times: list[float]
+    series: dict[str, list[float]]   # sizes of the whole body: ``copies`` times the domain's
+    dofs: int
+    steps: int
+    rejected: int
+
+
+def observable_trajectories(domain: Domain, config: ModelConfig, copies: int, names) -> ObservableTrajectories:
+    """Run ``config`` on ``domain`` (no run directory); the observables ``names`` at every output time,
+    sizes multiplied by ``copies`` (mirror images of a symmetric domain). Collective."""
     equations = RimEquations(domain.mesh, config, occupancy_course(config))
     disc = discretise(domain, config, equations.fields)
     stepper = BDFStepper(equations, disc.tissue, disc.space, config.time.scheme, config.solver.petsc_options,
                          config.solver.negativity_tolerance, jacobian_reuse=config.solver.jacobian_reuse)
-    no_cortex = fem.Function(disc.scalar_space)
-    no_cortex.x.array[:] = np.inf
-    observables = Observables(disc, stepper.state, no_cortex, config.observables, 1.0)
+    depth = _depth(domain, disc.scalar_space)
+    observables = Observables(disc, stepper.state, depth, config.observables, config.geometry.cortex_thickness)
     set_initial_state(stepper.state, disc, config)
     stepper.initialise()
     equations.set_time(0.0)
-    trajectory = RadiusTrajectory([], [], disc.global_dofs(), 0, 0)
+    found = ObservableTrajectories([], {name: [] for name in names}, disc.global_dofs(), 0, 0)
 
     def record(t: float, _next_dt: float) -> None:
-        volume = copies * observables.evaluate()["lesion_size"]
-        trajectory.times.append(t)
-        trajectory.radii.append((3.0 * volume / (4.0 * math.pi)) ** (1 / 3))
+        values = observables.evaluate()
+        found.times.append(t)
+        for name in names:
+            found.series[name].append(copies * values[name])
 
     def count(step) -> None:
-        trajectory.steps += step.accepted
-        trajectory.rejected += not step.accepted
+        found.steps += step.accepted
+        found.rejected += not step.accepted
 
     record(0.0, config.time.dt)
     outputs = stop_times(config.time.end, config.time.output_interval)
     integrate(stepper, config.time.end, config.time.dt, config.time.dt_min, outputs, set(outputs), count, record)
-    return trajectory
+    return found
+
+
+def _depth(domain: Domain, space) -> fem.Function:
+    """Depth below the pia; infinite (no cortical bins to fill) for a domain without one."""
+    pial = domain.mesh.comm.allreduce(domain.facet_tags.find(PIAL).size, op=MPI.SUM)
+    if pial:
+        return depth_below_pia(domain, space)
+    depth = fem.Function(space)
+    depth.x.array[:] = np.inf
+    return depth
 
 
 def relative_difference(trajectory: RadiusTrajectory, reference: RadiusTrajectory) -> np.ndarray:
