@@ -49,8 +49,7 @@ def _draw(out_dir: Path, runs: dict[str, Path]) -> dict[str, Path]:
 
     labels = list(runs)
     return {
-        "comparison": render_comparison(list(runs.values()), labels, out_dir / "comparison.png",
-                                        fields=("myelin", "microglia", "axons")),
+        "comparison": render_comparison(list(runs.values()), labels, out_dir / "comparison.png"),
         "time_series": plot_time_series(list(runs.values()), labels, out_dir / "lesion_size.png"),
     }
 

@@ -58,24 +58,28 @@ def effect_rows(trial: TrialParameters, outcomes) -> list[str]:
     return rows
 
 
-def dose_response_figure(path: Path, outcomes) -> None:
+def dose_response_figure(path: Path, outcomes):
+    """Reduction of the expansion rate against mean CNS occupancy, one marker per arm, named in a
+    legend under the axes (arms of one drug lie close together: labels beside the points collide)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     placebo = np.mean([o.expansion_rate for o in outcomes[PLACEBO]])
-    fig, ax = plt.subplots(figsize=(5.5, 4), constrained_layout=True)
-    for arm, rows in outcomes.items():
+    fig, ax = plt.subplots(figsize=(5.5, 4.2 + 0.22 * len(outcomes)), layout="constrained")
+    markers = "osD^vP*Xh<>"
+    for k, (arm, rows) in enumerate(outcomes.items()):
         occupancy = np.mean([o.mean_cns_occupancy for o in rows])
         reduction = 1 - np.mean([o.expansion_rate for o in rows]) / placebo
-        ax.scatter(occupancy, 100 * reduction)
-        ax.annotate(arm, (occupancy, 100 * reduction), textcoords="offset points", xytext=(4, 4), fontsize=8)
+        ax.plot(occupancy, 100 * reduction, markers[k % len(markers)], markersize=8, alpha=0.85, label=arm)
     ax.set(xlabel="mean CNS BTK occupancy", ylabel="expansion-rate reduction vs placebo (%)",
            title="dose-response across arms")
     ax.grid(alpha=0.3)
+    fig.legend(loc="outside lower center", fontsize=8, frameon=False)
     fig.savefig(path, dpi=110)
     plt.close(fig)
+    return fig
 
 
 def write_report(out_dir: Path, trial: TrialParameters, outcomes) -> Path:

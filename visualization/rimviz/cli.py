@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-DEFAULT_LAYERS = ["myelin_loss", "microglia", "axon_loss"]
+from rimviz.layers import DEFAULT_LAYERS
 
 
 def register(commands) -> None:
@@ -33,9 +33,13 @@ def register(commands) -> None:
 def _common_options(parser, default_out) -> None:
     parser.add_argument("--out", type=Path, default=default_out,
                         help="output directory (render: RUN/render; compare: ./comparison)")
-    parser.add_argument("--layers", nargs="+", default=DEFAULT_LAYERS,
-                        help="myelin_loss, microglia, axon_loss, myelin, axons, mediator, follicle_factor")
-    parser.add_argument("--times", type=float, nargs="+", help="snapshot times in yr (default: first, middle, last)")
+    parser.add_argument("--layers", nargs="+", default=list(DEFAULT_LAYERS),
+                        help="one row each: any field the run recorded (fields.json), or its loss layer, e.g. "
+                             "myelin_loss, microglia, axon_loss, myelin, axons, mediator, follicle_factor "
+                             f"(default: {' '.join(DEFAULT_LAYERS)})")
+    parser.add_argument("--times", type=float, nargs="+",
+                        help="snapshot times in yr, within the run; each drawn at the nearest output and the file "
+                             "named by that output's time (default: first, middle, last)")
     parser.add_argument("--time-range", type=float, nargs=2, metavar=("START", "END"), help="animation window, yr")
     parser.add_argument("--gif", action="store_true", help="write an animated GIF")
     parser.add_argument("--mp4", action="store_true", help="write an MP4 video")
@@ -48,6 +52,8 @@ def _common_options(parser, default_out) -> None:
 def _outputs(args, run_dirs: list[Path], labels, out: Path) -> list[Path]:
     from rimviz.render import write_animation, write_snapshots
 
+    if args.times:
+        _say_which_outputs_are_drawn(run_dirs, args.times)
     written = write_snapshots(run_dirs, out, args.layers, args.times, labels, tuple(args.panel_size), args.camera)
     for wanted, suffix in ((args.gif, ".gif"), (args.mp4, ".mp4")):
         if wanted:
@@ -56,6 +62,19 @@ def _outputs(args, run_dirs: list[Path], labels, out: Path) -> list[Path]:
                             args.camera, args.fps)
             written.append(path)
     return written
+
+
+def _say_which_outputs_are_drawn(run_dirs: list[Path], times: list[float]) -> None:
+    """A requested time between outputs is drawn at the nearest one: say so (outside the run: an error)."""
+    import sys
+
+    from rimviz.fields import read_fields
+    from rimviz.render import TIME_TOLERANCE, common_times, snap_times
+
+    for asked, drawn in snap_times(common_times([read_fields(d) for d in run_dirs]), times):
+        if abs(asked - drawn) > TIME_TOLERANCE:
+            print(f"rimmodel: --times {asked:g}: no output at {asked:g} yr; drawing the nearest, {drawn:g} yr",
+                  file=sys.stderr)
 
 
 def _render(args) -> int:
