@@ -12,8 +12,10 @@ import pytest
 from rimmodel.config import ConfigError
 from rimmodel.io.results import read_run
 from rimmodel.mri import hidden_damage, mri_parameters, radiology_readouts, synthetic_scans
+from rimmodel.mri.atrophy import annualised_change, brain_volumes, percent_change_per_year
 from rimmodel.mri.cli import READOUTS_CSV, register
-from rimmodel.mri.lesions import lesion_mask
+from rimmodel.mri.contrasts import REQUIRED_FIELDS
+from rimmodel.mri.lesions import black_hole_mask, lesion_extent, lesion_mask
 from rimmodel.mri.locate import locate
 from rimmodel.mri.nifti import write_scans
 from rimmodel.mri.parameters import with_table
@@ -103,6 +105,95 @@ def test_stable_lesion_has_no_new_or_enlarging_lesions_and_a_new_one_is_counted(
     assert appearing["new_lesions"][1] == 1 and appearing["enlarging_lesions"][1] == 0
 
 
+def test_lost_tissue_is_fluid_in_every_contrast():
+    """A voxel whose tissue fraction is T mixes T of tissue signal with 1 - T of fluid (CSF) signal."""
+    core_tissue, core_myelin, core_axons = 0.6, 0.0, 0.5
+    phantom = lesion_phantom(2, [3.0], core_tissue=core_tissue, core_myelin=core_myelin, core_axons=core_axons,
+                             rim_iron=0.4)
+    scans = synthetic_scans(phantom, DEFAULTS)
+    centre = tuple(np.argmin(np.abs(axis)) for axis in scans.grid.axes()[:2]) + (0,)
+    p = DEFAULTS
+    t2_tissue = 1.0 + p.t2_demyelination * (1.0 - core_myelin)
+    t1_tissue = 1.0 - p.t1_axon_loss * (1.0 - core_axons) - p.t1_demyelination * (1.0 - core_myelin)
+    assert scans.images["t2"][0][centre] == pytest.approx(core_tissue * t2_tissue + (1 - core_tissue) * p.t2_background)
+    assert scans.images["t1"][0][centre] == pytest.approx(core_tissue * t1_tissue + (1 - core_tissue) * p.t1_background)
+    assert scans.images["phase"][0][centre] == pytest.approx(0.0)  # no iron in the core
+    assert scans.state_fields == (*REQUIRED_FIELDS, "tissue", "iron") and scans.phase_source == "iron"
+
+
+def test_tissue_loss_shrinks_the_flair_lesion_and_darkens_t1():
+    """A demyelinated disc of radius 3 mm whose centre (r < 1.8 mm) is resorbed: the FLAIR-thresholded
+    volume falls to a ring, while the lesion's outline and its T1 black hole stay."""
+    phantom = lesion_phantom(2, [3.0, 3.0, 3.0], core_tissue=1.0)
+    centre = np.linalg.norm(phantom.points, axis=1) < 1.8
+    for n, resorbed in enumerate([1.0, 0.9, 0.6]):
+        phantom.fields["tissue"][n, centre] = resorbed
+    scans = synthetic_scans(phantom, DEFAULTS)
+    t2 = [lesion_mask(scans, n).sum() for n in range(3)]
+    extent = [lesion_extent(scans, n).sum() for n in range(3)]
+    holes = [black_hole_mask(scans, n).sum() for n in range(3)]
+    assert t2[0] == t2[1] and t2[2] < 0.7 * t2[0]     # T = 0.9 still reads as lesion on FLAIR, 0.6 not
+    assert extent[2] == extent[0] and holes[2] >= holes[0]
+    table = radiology_readouts(scans)
+    assert table["t2_lesion_volume_change_per_yr"][2] < 0 and np.isnan(table["t2_lesion_volume_change_per_yr"][0])
+
+
+def test_brain_volume_read_from_t1_measures_the_tissue_lost():
+    """Tissue lost under intact myelin and axons (no lesion on FLAIR, no intrinsic T1 change): the
+    SIENAX-like volume falls by the resorbed volume, as the exact integral on the mesh does."""
+    phantom = lesion_phantom(2, [2.5, 2.5, 2.5], core_myelin=1.0, core_axons=1.0, core_tissue=[1.0, 0.8, 0.5])
+    scans = synthetic_scans(phantom, DEFAULTS)
+    table = radiology_readouts(scans).joined(hidden_damage(phantom, DEFAULTS, scans.times))
+    box = (2 * 6.0) ** 2 * DEFAULTS.slice_thickness
+    assert table["brain_volume_mm3"][0] == pytest.approx(box)
+    assert table["parenchymal_volume_mm3"][0] == pytest.approx(box)
+    lost_read = table["brain_volume_mm3"][0] - table["brain_volume_mm3"]
+    lost_true = table["tissue_loss_mm3"]
+    assert np.allclose(lost_read, lost_true, rtol=0.03), (lost_read, lost_true)
+    assert table["pbvc_per_yr"][1] == pytest.approx(100 * (table["brain_volume_mm3"][1] / box - 1))
+    assert np.all(table["cortical_volume_mm3"] == 0) and np.all(table["t2_lesion_volume_mm3"] == 0)
+
+
+def test_percentage_volume_change_is_annualised():
+    times, volumes = np.array([0.0, 0.5, 2.5]), np.array([100.0, 99.0, 95.04])
+    assert np.allclose(percent_change_per_year(times, volumes)[1:], [-2.0, -2.0])
+    assert np.isnan(percent_change_per_year(times, volumes)[0])
+    assert annualised_change(times, volumes) == pytest.approx(100 * (0.9504 - 1) / 2.5)
+
+
+@pytest.mark.parametrize("microglia, iron, is_prl", [(0.0, 0.3, True), (0.3, 0.0, False), (0.3, 0.05, False)])
+def test_the_phase_rim_is_iron_not_microglia(microglia, iron, is_prl):
+    """Once a run has an iron field the rim is seen where iron is, whatever the microglia do."""
+    scans = synthetic_scans(lesion_phantom(2, [3.0], rim_density=microglia, rim_iron=iron, core_tissue=1.0),
+                            DEFAULTS)
+    (lesion,), _ = assess_rims(scans, 0)
+    assert lesion.is_prl is is_prl
+
+
+def test_iron_in_a_rim_that_lost_tissue_is_diluted_by_the_fluid():
+    phantom = lesion_phantom(2, [3.0], rim_iron=0.5, core_tissue=1.0)
+    phantom.fields["tissue"] = np.where(phantom.fields["iron"] > 0.25, 0.5, phantom.fields["tissue"])
+    half = synthetic_scans(phantom, DEFAULTS).images["phase"][0]
+    phantom.fields["tissue"][:] = 1.0
+    full = synthetic_scans(phantom, DEFAULTS).images["phase"][0]
+    assert half.max() < 0.75 * full.max()
+
+
+def test_a_run_without_tissue_and_iron_fields_is_scanned_as_before():
+    """Run directories written before the tissue and iron fields: T = 1, phase from microglia."""
+    scans = synthetic_scans(SMALL_RUN, mri_parameters(scan_interval=0))
+    assert scans.state_fields == REQUIRED_FIELDS and scans.phase_source == "microglia"
+    from rimmodel.io.field_series import read_fields
+
+    fields = read_fields(SMALL_RUN)
+    assert max(scans.images["phase"][-1].max(), 0) <= fields.values("microglia", len(fields.times) - 1).max() + 1e-12
+    damage = hidden_damage(SMALL_RUN, DEFAULTS)
+    assert np.all(damage["tissue_loss_mm3"] == 0)
+    assert np.ptp(damage["parenchymal_volume_mm3"]) == 0
+    brain, _ = brain_volumes(scans, 0)
+    assert 0 < brain <= damage["parenchymal_volume_mm3"][0] + 1e-9
+
+
 def test_noise_is_reproducible_from_its_seed():
     phantom = lesion_phantom(2, [3.0])
     noisy = [synthetic_scans(phantom, mri_parameters(noise=0.05, seed=seed)).images["t2"] for seed in (3, 3, 4)]
@@ -155,7 +246,10 @@ def test_mri_command_on_the_stored_run_writes_images_and_table(tmp_path, capsys)
         assert nib.load(tmp_path / f"{name}.nii.gz").shape[-1] == 5  # outputs at 0, 0.5, ..., 2 yr
     header = (tmp_path / READOUTS_CSV).read_text().splitlines()[0].split(",")
     assert header[:2] == ["time_yr", "t2_lesion_volume_mm3"] and "disability_proxy" in header
-    assert "t2_lesion_volume_mm3 [mm^3]" in capsys.readouterr().out
+    assert {"brain_volume_mm3", "pbvc_per_yr", "cortical_pbvc_per_yr", "tissue_loss_mm3"} <= set(header)
+    out = capsys.readouterr().out
+    assert "t2_lesion_volume_mm3 [mm^3]" in out and "pbvc_per_yr [%/yr]" in out
+    assert "model (exact parenchymal volume of the scanned tissue): brain 0 %/yr" in out  # no tissue field
 
 
 @pytest.mark.serial

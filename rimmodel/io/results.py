@@ -5,7 +5,8 @@ Pure numpy + h5py, no FEM stack: the visualisation side reads runs with it.
 Layout of ``observables.h5`` (documented in docs/outputs.md):
   attrs            status, reason, dimension, provenance (JSON), config (TOML)
   time             (n,) yr, output times
-  observables/*    (n,) scalar time series, each with a ``units`` attribute
+  observables/*    (n,) scalar time series, each with a ``units`` attribute (derived at writing:
+                   expansion_rate, pbvc_per_year, cortical_pbvc_per_year)
   btk/*            (n,) occupancy at the output times
   profiles/*       depth_bin_edges (b+1,) mm; myelin_loss, axon_loss (n, b) mean loss per bin
   solver/*         one row per attempted step: time, dt, accepted, newton/linear iterations, wall time, reason
@@ -85,6 +86,12 @@ def expansion_rate(time: np.ndarray, radius: np.ndarray) -> np.ndarray:
     return np.gradient(radius, time)
 
 
+def percent_volume_change_per_year(time: np.ndarray, volume: np.ndarray) -> np.ndarray:
+    """100 (dV/dt) / V in %/yr, the model-side percentage brain volume change (as expansion_rate)."""
+    volume = np.asarray(volume, dtype=float)
+    return 100.0 * expansion_rate(time, volume) / np.where(volume > 0, volume, np.nan)
+
+
 def write_record(run_dir: Path, record: RunRecord, stale_after_s: float = STALE_AFTER_S) -> None:
     """Atomically (re)write observables.h5 and status.json. Call on one rank only."""
     path = Path(run_dir) / OBSERVABLES_FILE
@@ -111,6 +118,11 @@ def _write_contents(h5: h5py.File, record: RunRecord) -> None:
     if "lesion_equivalent_radius" in record.series:
         rate = expansion_rate(time, np.asarray(record.series["lesion_equivalent_radius"]))
         group.create_dataset("expansion_rate", data=rate).attrs["units"] = "mm/yr"
+    for volume, derived in (("parenchymal_volume", "pbvc_per_year"),
+                            ("cortical_parenchymal_volume", "cortical_pbvc_per_year")):
+        if volume in record.series:
+            change = percent_volume_change_per_year(time, np.asarray(record.series[volume]))
+            group.create_dataset(derived, data=change).attrs["units"] = "%/yr"
     btk = h5.create_group("btk")
     for name, values in record.btk.items():
         btk.create_dataset(name, data=np.asarray(values)).attrs["units"] = "1"

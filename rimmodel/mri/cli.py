@@ -49,6 +49,22 @@ def _mri(args) -> int:
     written = write_scans(scans, out, readout_masks(scans, sels))
     csv = table.write_csv(out / READOUTS_CSV)
     print(table.format())
+    print(volume_summary(table, args.run_dir))
     print(f"rimmodel: {len(scans)} scans on a {'x'.join(map(str, scans.grid.shape))} grid "
           f"({time.perf_counter() - start:.1f} s) -> {len(written)} files and {csv} in {out}")
     return 0
+
+
+def volume_summary(table, run_dir: Path) -> str:
+    """Annualised brain and cortical volume change over the scans, beside the run's own (model-side)."""
+    from rimmodel.mri.atrophy import annualised_change
+
+    times = table["time_yr"]
+    lines = [f"PBVC over the scans ({times[0]:g}-{times[-1]:g} yr), SIENAX-like from T1: "
+             f"brain {annualised_change(times, table['brain_volume_mm3']):.3g} %/yr, "
+             f"cortex {annualised_change(times, table['cortical_volume_mm3']):.3g} %/yr; "
+             f"T2 lesion volume {table['t2_lesion_volume_mm3'][0]:g} -> {table['t2_lesion_volume_mm3'][-1]:g} mm^3"]
+    lines.append(f"model (exact parenchymal volume of the scanned tissue): brain "
+                 f"{annualised_change(times, table['parenchymal_volume_mm3']):.3g} %/yr, cortex "
+                 f"{annualised_change(times, table['cortical_parenchymal_volume_mm3']):.3g} %/yr")
+    return "\n".join(lines)

@@ -1,6 +1,8 @@
 """The damage a scan does not show, integrated exactly on the run's own mesh.
 
 * axon loss, ∫(1 - a), over all tissue, white matter and cortex (fraction and mm^3);
+* tissue loss, ∫(1 - T), and the parenchymal volume ∫T, all tissue and cortex (mm^3): the volume the
+  brain-volume read-outs try to measure (T = 1 for runs without a tissue field);
 * cortex under follicles: cortex where the follicle factor exceeds ``follicle_exposure_fraction``
   of its maximum over the cortex at that time — its mean axon loss and demyelination;
 * a **disability proxy**: the axon-loss fraction of the tissue, cortex weighted by
@@ -47,6 +49,9 @@ def hidden_damage(run: str | Path | Fields, params: MRIParameters | None = None,
 
 DAMAGE_UNITS = {
     "axon_loss_mm3": "mm^3",
+    "tissue_loss_mm3": "mm^3",
+    "parenchymal_volume_mm3": "mm^3",
+    "cortical_parenchymal_volume_mm3": "mm^3",
     "axon_loss_fraction": "1",
     "white_matter_axon_loss_fraction": "1",
     "cortical_axon_loss_fraction": "1",
@@ -59,11 +64,16 @@ DAMAGE_UNITS = {
 def _damage_at(fields: Fields, index: int, volume: np.ndarray, cortex: np.ndarray,
                params: MRIParameters) -> dict[str, float]:
     axon_loss = 1.0 - fields.values("axons", index)[fields.cells].mean(axis=1)     # per cell
+    tissue = fields.values("tissue", index)[fields.cells].mean(axis=1) if "tissue" in fields.names \
+        else np.ones(len(volume))
     demyelination = 1.0 - fields.values("myelin", index)[fields.cells].mean(axis=1)
     exposed = cortex & _follicle_exposed(fields, index, cortex, params.follicle_exposure_fraction)
     weight = np.where(cortex, params.cortical_disability_weight, 1.0) * volume
     return {
         "axon_loss_mm3": float(axon_loss @ volume),
+        "tissue_loss_mm3": float((1.0 - tissue) @ volume),
+        "parenchymal_volume_mm3": float(tissue @ volume),
+        "cortical_parenchymal_volume_mm3": float(tissue[cortex] @ volume[cortex]),
         "axon_loss_fraction": _mean(axon_loss, volume, np.ones_like(cortex)),
         "white_matter_axon_loss_fraction": _mean(axon_loss, volume, ~cortex),
         "cortical_axon_loss_fraction": _mean(axon_loss, volume, cortex),

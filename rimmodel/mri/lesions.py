@@ -32,9 +32,30 @@ def lesion_mask(scans: ScanSeries, index: int) -> np.ndarray:
     return scans.images["t2"][index] >= t2_lesion_level(scans.params)
 
 
+def lesion_extent(scans: ScanSeries, index: int) -> np.ndarray:
+    """T2 lesions as a reader outlines them on FLAIR and T1 together.
+
+    Tissue lost from a lesion's centre is replaced by fluid, dark on FLAIR, so the thresholded
+    lesion thins to a ring or a crescent around a T1-dark core. The extent is every connected
+    region of FLAIR lesion and T1-dark white matter (T1 <= ``black_hole_threshold``) that holds
+    FLAIR lesion, with what it encloses: the lesion a PRL or black hole is judged on. The T2
+    lesion volume is the FLAIR-thresholded voxels only. A single slice is filled in-plane.
+    """
+    flair = lesion_mask(scans, index)
+    inside = scans.tissue_fraction
+    cortex = scans.cortex_fraction if scans.cortex_fraction is not None else np.zeros_like(inside)
+    white_matter = (inside >= 0.5) & (cortex < 0.5 * inside)
+    dark = white_matter & (scans.images["t1"][index] <= scans.params.black_hole_threshold)
+    labels, _ = label_lesions(flair | dark)
+    extent = np.isin(labels, np.unique(labels[flair & (labels > 0)]))
+    if scans.grid.dimension == 2:
+        return np.stack([ndimage.binary_fill_holes(extent[:, :, k]) for k in range(extent.shape[2])], axis=2)
+    return ndimage.binary_fill_holes(extent)
+
+
 def black_hole_mask(scans: ScanSeries, index: int) -> np.ndarray:
-    """T1 black holes: T2 lesion voxels at or below the black-hole T1 level."""
-    return lesion_mask(scans, index) & (scans.images["t1"][index] <= scans.params.black_hole_threshold)
+    """T1 black holes: voxels within the T2 lesions' extent at or below the black-hole T1 level."""
+    return lesion_extent(scans, index) & (scans.images["t1"][index] <= scans.params.black_hole_threshold)
 
 
 def label_lesions(mask: np.ndarray) -> tuple[np.ndarray, int]:

@@ -19,6 +19,8 @@ import numpy as np
 from rimmodel.mri.scans import ScanSeries
 
 SIDECAR = "scans.json"
+PHASE_UNITS = {"iron": "iron held by microglia/macrophages times tissue fraction (units of the iron field)",
+               "microglia": "activated microglia density (1 = capacity; run without an iron field)"}
 _SCANNER_SPACE = 1  # NIfTI xform code: scanner-based anatomical coordinates
 
 
@@ -47,7 +49,9 @@ def write_scans(scans: ScanSeries, out_dir: str | Path, masks: dict[str, np.ndar
         "times_yr": scans.times.tolist(),
         "voxel_size_mm": list(scans.grid.spacing),
         "run_dimension": scans.grid.dimension,
-        "units": {"t2": "NAWM = 1", "t1": "NAWM = 1", "phase": "activated microglia density (1 = capacity)"},
+        "units": {"t2": "NAWM = 1", "t1": "NAWM = 1", "phase": PHASE_UNITS[scans.phase_source]},
+        "phase_source": scans.phase_source,
+        "fields_read": list(scans.state_fields),
         "files": {name: f"{name}.nii.gz" for name in volumes},
         "parameters": dataclasses.asdict(scans.params),
     }

@@ -1,9 +1,11 @@
 """Parameters of the synthetic MRI: acquisition, contrast model and radiological read-out rules.
 
 Intensities are normalised: normal-appearing white matter (NAWM) has T2 = T1 = 1, and the
-phase image is in units of "a voxel filled with activated microglia at carrying capacity"
-(all rim microglia taken as iron-laden), so its visibility threshold reads directly as a
-voxel-averaged microglial density. Every field is declared with ``param`` (unit, range,
+phase image is the voxel-averaged iron held by microglia/macrophages, T * Fe, in the units of
+the run's iron field (1: a rim at capacity that took up all the iron of its myelin), so its
+visibility threshold reads directly as a voxel-averaged iron content. For runs without an iron
+field the phase image is the activated-microglia density (all taken as iron-laden) and the
+threshold reads as a microglial density. Every field is declared with ``param`` (unit, range,
 source) and checked on construction with the config's rules, so an error names the field
 and its allowed range.
 """
@@ -72,11 +74,13 @@ class MRIParameters:
     black_hole_threshold: float = param(
         0.8, "NAWM units", "T1 at or below this (isointense with grey matter) counts as a black hole",
         low=0.0, high=1.0)
-    # --- phase/susceptibility: paramagnetic rim of iron-laden microglia -----------------------
+    # --- phase/susceptibility: paramagnetic rim of iron held by microglia/macrophages ---------
     rim_visibility_threshold: float = param(
-        0.1, "1", "Voxel-averaged activated-microglia density above which the phase rim is visible",
-        source="a histological threshold density exists, Dal-Bianco et al. 2017, Acta Neuropathol "
-        "133:25 (value assumed: the model's rim threshold)", low=0.0, high=1.0)
+        0.1, "1", "Voxel-averaged iron T * Fe (units of the iron field) above which the phase rim is "
+        "visible; for runs without an iron field, the voxel-averaged activated-microglia density",
+        source="rim iron sits in microglia/macrophages and a density threshold for visibility exists, "
+        "Dal-Bianco et al. 2017, Acta Neuropathol 133:25 (value assumed: equal to "
+        "observables.iron_threshold)", low=0.0, high=10.0)
     prl_edge_width: float = param(
         1.0, "mm", "Width of the band either side of a lesion's border searched for the rim (at least "
         "one voxel)", source="assumed; of the order of the rims' thickness", low=0.0, high=20.0)

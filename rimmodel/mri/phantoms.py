@@ -1,7 +1,9 @@
 """Analytic lesion phantoms on a structured mesh: scans of known truth, for tests and teaching.
 
 A phantom is a disc (2D) or ball (3D) of demyelinated white matter of radius R(t), with
-an optional shell of activated microglia just outside its edge (the rim). It offers the
+an optional shell of activated microglia just outside its edge (the rim), and optionally the
+fields of runs with tissue loss and iron: a core whose tissue fraction has fallen, and iron in
+the rim shell. It offers the
 same interface as a run's fields (``rimmodel.mri.scans.Fields``), so the whole MRI chain
 runs on it unchanged.
 """
@@ -68,12 +70,16 @@ def _split_boxes(index: np.ndarray, dimension: int) -> np.ndarray:
 def lesion_phantom(dimension: int, radii: list[float] | np.ndarray, times: list[float] | np.ndarray | None = None,
                    rim_density: float = 0.0, rim_width: float = 1.0, core_myelin: float = 0.0,
                    core_axons: float = 0.5, half_width: float = 6.0, spacing: float | None = None,
-                   centre: tuple[float, ...] = (0.0, 0.0, 0.0)) -> PhantomFields:
+                   centre: tuple[float, ...] = (0.0, 0.0, 0.0), core_tissue: float | list[float] | None = None,
+                   rim_iron: float | list[float] | None = None) -> PhantomFields:
     """A lesion of radius ``radii[n]`` (mm) at ``times[n]`` (yr, default 0, 1, 2, ...) centred at ``centre``.
 
     The tissue is the box [-half_width, half_width]^d meshed with cells of edge ``spacing``.
     Inside: myelin ``core_myelin``, axons ``core_axons``; a shell ``rim_width`` mm wide outside
     the edge holds activated microglia at ``rim_density``; everything else is intact white matter.
+    ``core_tissue`` (tissue fraction inside) and ``rim_iron`` (iron in the shell), each one value
+    or one per time, add a ``tissue`` and an ``iron`` field; without them the phantom has neither,
+    like a run written before those fields existed.
     """
     radii = np.asarray(radii, dtype=float)
     times = np.arange(len(radii), dtype=float) if times is None else np.asarray(times, dtype=float)
@@ -87,8 +93,20 @@ def lesion_phantom(dimension: int, radii: list[float] | np.ndarray, times: list[
         "axons": 1.0 - (1.0 - core_axons) * inside,
         "microglia": rim_density * in_rim,
     }
+    if core_tissue is not None:
+        fields["tissue"] = 1.0 - (1.0 - _per_time(core_tissue, len(radii))[:, None]) * inside
+    if rim_iron is not None:
+        fields["iron"] = _per_time(rim_iron, len(radii))[:, None] * in_rim
     cell_type = "triangle" if dimension == 2 else "tetrahedron"
     return PhantomFields(points, cells, cell_type, times, fields, np.full(len(cells), WHITE_MATTER))
+
+
+def _per_time(value: float | list[float], count: int) -> np.ndarray:
+    values = np.broadcast_to(np.asarray(value, dtype=float), (count,)) if np.ndim(value) == 0 \
+        else np.asarray(value, dtype=float)
+    if values.shape != (count,):
+        raise ValueError(f"expected one value or {count} (one per time), got {len(values)}")
+    return values
 
 
 def _step(signed_distance: np.ndarray) -> np.ndarray:

@@ -1,6 +1,7 @@
-"""Paramagnetic rim lesions (PRL): a phase rim of iron-laden microglia around a T2 lesion's edge.
+"""Paramagnetic rim lesions (PRL): a phase rim of iron (held by microglia/macrophages) around a T2 lesion's edge.
 
-For each T2 lesion, the *edge band* is the tissue within ``prl_edge_width`` (at least one
+For each T2 lesion (its extent: the thresholded voxels and what they enclose, so a centre that
+lost tissue and went dark on FLAIR still belongs to it), the *edge band* is the tissue within ``prl_edge_width`` (at least one
 voxel) of its border, on either side; the lesion's *interior* is the rest of it. Band voxels
 whose phase exceeds the visibility threshold are rim voxels. The lesion is a PRL when
 
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from rimmodel.mri.lesions import label_lesions, lesion_mask
+from rimmodel.mri.lesions import label_lesions, lesion_extent
 from rimmodel.mri.scans import ScanSeries
 
 _IN_TISSUE = 0.5  # a voxel at least half tissue can hold a rim
@@ -48,7 +49,7 @@ def assess_rims(scans: ScanSeries, index: int) -> tuple[list[RimAssessment], np.
     phase = scans.images["phase"][index]
     visible = phase >= params.rim_visibility_threshold
     width = max(params.prl_edge_width, max(grid.spacing[:grid.dimension]))
-    labels, count = label_lesions(lesion_mask(scans, index))
+    labels, count = label_lesions(lesion_extent(scans, index))
     assessments, prl_rims = [], np.zeros(grid.shape, dtype=bool)
     for label in range(1, count + 1):
         lesion = labels == label

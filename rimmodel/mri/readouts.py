@@ -1,9 +1,10 @@
 """Radiology-style read-outs of a scan series, one row per scan.
 
-Per scan: T2 lesion volume and count, T1 black-hole volume, PRLs. Per interval since the
-previous scan: new and enlarging T2 lesions. Per SEL window (``sel_scans`` scans ending at
-this one): SEL count, volume and expansion rate. A value that needs earlier scans than
-exist is ``nan`` (empty in the CSV).
+Per scan: T2 lesion volume and count, T1 black-hole volume, PRLs, brain and cortical volume
+(SIENAX-like, ``atrophy.py``). Per interval since the previous scan: new and enlarging T2
+lesions, the change of T2 lesion volume, the annualised percentage brain (and cortical) volume
+change. Per SEL window (``sel_scans`` scans ending at this one): SEL count, volume and
+expansion rate. A value that needs earlier scans than exist is ``nan`` (empty in the CSV).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import math
 
 import numpy as np
 
+from rimmodel.mri.atrophy import brain_volumes, percent_change_per_year
 from rimmodel.mri.lesions import black_hole_mask, label_lesions, lesion_change, lesion_mask
 from rimmodel.mri.prl import assess_rims
 from rimmodel.mri.scans import ScanSeries
@@ -21,6 +23,7 @@ from rimmodel.mri.table import ReadoutTable
 RADIOLOGY_UNITS = {
     "t2_lesion_volume_mm3": "mm^3",
     "t2_lesion_count": "-",
+    "t2_lesion_volume_change_per_yr": "mm^3/yr",
     "t1_black_hole_volume_mm3": "mm^3",
     "new_lesions": "-",
     "enlarging_lesions": "-",
@@ -32,6 +35,10 @@ RADIOLOGY_UNITS = {
     "sel_count": "-",
     "sel_volume_mm3": "mm^3",
     "sel_expansion_rate": "1/yr",
+    "brain_volume_mm3": "mm^3",
+    "cortical_volume_mm3": "mm^3",
+    "pbvc_per_yr": "%/yr",
+    "cortical_pbvc_per_yr": "%/yr",
 }
 
 
@@ -39,6 +46,7 @@ def radiology_readouts(scans: ScanSeries, sels: list[SELAssessment] | None = Non
     """The read-out table of ``scans``; ``sels`` (from :func:`sel_assessments`) saves registering twice."""
     sel_at = {sel.last: sel for sel in (sel_assessments(scans) if sels is None else sels)}
     rows = [_scan_row(scans, n, sel_at.get(n)) for n in range(len(scans))]
+    _add_changes(rows, scans.times)
     table = ReadoutTable()
     table.add("time_yr", scans.times, "yr")
     for name, unit in RADIOLOGY_UNITS.items():
@@ -66,9 +74,21 @@ def _scan_row(scans: ScanSeries, n: int, sel: SELAssessment | None) -> dict[str,
         "prl_present": float(bool(prls)),
         "prl_rim_voxels": sum(rim.rim_voxels for rim in prls),
     }
+    row["brain_volume_mm3"], row["cortical_volume_mm3"] = brain_volumes(scans, n)
     row.update(_change_since_previous(scans, n, lesions))
     row.update(_sel_columns(sel))
     return row
+
+
+def _add_changes(rows: list[dict], times) -> None:
+    """Per interval since the previous scan: lesion volume change (mm^3/yr) and PBVC (%/yr)."""
+    for name, source in (("pbvc_per_yr", "brain_volume_mm3"), ("cortical_pbvc_per_yr", "cortical_volume_mm3")):
+        for row, value in zip(rows, percent_change_per_year(times, [row[source] for row in rows])):
+            row[name] = value
+    volume = [row["t2_lesion_volume_mm3"] for row in rows]
+    for n, row in enumerate(rows):
+        row["t2_lesion_volume_change_per_yr"] = (volume[n] - volume[n - 1]) / (times[n] - times[n - 1]) \
+            if n > 0 and times[n] > times[n - 1] else math.nan
 
 
 def _change_since_previous(scans: ScanSeries, n: int, lesions: np.ndarray) -> dict[str, float]:

@@ -1,7 +1,8 @@
 """Synthetic scans of a run: sample the FEM fields on the voxel grid with partial-volume averaging.
 
 Each voxel's signal is the mean over k^d sub-points filling it (k = ``supersampling``),
-each sub-point carrying the signal of the tissue state interpolated there; sub-points
+each sub-point carrying the signal of the tissue state interpolated there (the tissue
+fraction and iron too, when the run has those fields: ``rimmodel.mri.contrasts``); sub-points
 outside the tissue carry the background's signal. Scans are taken at the run outputs
 nearest to every ``scan_interval``.
 """
@@ -15,13 +16,13 @@ from typing import Protocol
 import numpy as np
 
 from rimmodel.io.field_series import read_fields
-from rimmodel.mri.contrasts import BACKGROUND, CONTRASTS, WHITE_MATTER, tissue_signals
+from rimmodel.mri.contrasts import (BACKGROUND, CONTRASTS, CORTEX, OPTIONAL_FIELDS, REQUIRED_FIELDS,
+                                    WHITE_MATTER, phase_source, tissue_signals)
 from rimmodel.mri.grid import VoxelGrid
 from rimmodel.mri.locate import PointLocation, locate
 from rimmodel.mri.parameters import MRIParameters
 
 CELL_DIMENSION = {"triangle": 2, "tetrahedron": 3}
-STATE_FIELDS = ("myelin", "axons", "microglia")  # what the contrasts depend on
 
 
 class Fields(Protocol):
@@ -49,6 +50,13 @@ class ScanSeries:
     tissue_fraction: np.ndarray       # (nx, ny, nz) fraction of each voxel inside the tissue
     params: MRIParameters
     source: str                       # the run directory (or a phantom's name)
+    cortex_fraction: np.ndarray | None = None  # (nx, ny, nz) fraction of each voxel in cortex
+    state_fields: tuple[str, ...] = REQUIRED_FIELDS  # the run's fields the contrasts were made from
+
+    @property
+    def phase_source(self) -> str:
+        """"iron" (T * Fe) or "microglia" (runs without an iron field)."""
+        return phase_source(self.state_fields)
 
     def __len__(self) -> int:
         return len(self.times)
@@ -64,16 +72,19 @@ def synthetic_scans(run: str | Path | Fields, params: MRIParameters | None = Non
     location = locate(grid.subpoints(params.supersampling).reshape(-1, 3), fields.points, fields.cells)
     tissue = _tissue_class(location, fields.cell_tags)
     indices = scan_indices(fields.times, params.scan_interval)
+    state_fields = REQUIRED_FIELDS + tuple(name for name in OPTIONAL_FIELDS if name in fields.names)
     rng = np.random.default_rng(params.seed)
     images = {name: np.empty((len(indices), *grid.shape)) for name in CONTRASTS}
     for n, index in enumerate(indices):
-        state = {name: location.interpolate(fields.values(name, index)) for name in STATE_FIELDS}
-        for name, signal in tissue_signals(tissue, **state, params=params).items():
+        state = {name: location.interpolate(fields.values(name, index)) for name in state_fields}
+        for name, signal in tissue_signals(tissue, state, params).items():
             image = _voxel_means(signal, grid)
             images[name][n] = image + rng.normal(0.0, params.noise, image.shape) if params.noise else image
     tissue_fraction = _voxel_means((tissue != BACKGROUND).astype(float), grid)
+    cortex_fraction = _voxel_means((tissue == CORTEX).astype(float), grid)
     source = str(run) if isinstance(run, (str, Path)) else getattr(run, "name", type(run).__name__)
-    return ScanSeries(grid, fields.times[indices], images, tissue_fraction, params, source)
+    return ScanSeries(grid, fields.times[indices], images, tissue_fraction, params, source, cortex_fraction,
+                      state_fields)
 
 
 def scan_indices(times: np.ndarray, interval: float) -> np.ndarray:

@@ -1,6 +1,7 @@
 """Validation cases: what the default model says about rim expansion, burn-out, surface-in
-damage and BTK dose-response, computed from ordinary runs (``Simulation.reconfigure`` keeps
-one mesh and one set of compiled forms per geometry)."""
+damage, BTK dose-response, and tissue loss and iron seen on synthetic MRI, computed from
+ordinary runs (``Simulation.reconfigure`` keeps one mesh and one set of compiled forms per
+geometry)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from rimmodel.config import load_config
+from rimmodel.io.field_series import read_fields
 from rimmodel.io.results import RunRecord
 from rimmodel.simulation import Simulation
 
@@ -133,3 +135,143 @@ def _reuse(simulation: Simulation | None, config) -> Simulation:
         return Simulation(config)
     simulation.reconfigure(config)
     return simulation
+
+
+# --- tissue loss and iron: what MRI sees of a chronic active and a burnt-out lesion -------------
+
+# The one parameter set of the case: the defaults, with iron cleared more slowly than by default.
+# lambda_Fe = 0.5 /yr equals the microglial deactivation rate, so iron cannot outlast the microglia
+# that took it up; 0.2 /yr (half-life 3.5 yr) is assumed, guided by lesion susceptibility on QSM
+# staying high for ~4 years before it dissipates (Chen et al. 2014, Radiology 271:183) and by
+# rim+ lesions retaining iron for years (Zhang et al. 2019, AJNR 40:987).
+TISSUE_CASE = ("iron.clearance_rate=0.2",)
+# The burnt-out lesion: microglial BTK inhibition at full occupancy (activation cut by E_m = 30 %),
+# which takes the reference lesion below the threshold of a self-sustaining rim (rimmodel demo 3).
+BURNT_OUT = ("btk.cns_occupancy=1.0",)
+
+
+class WithoutTissueLoss:
+    """A run's fields with the tissue field hidden: the scanner reads T = 1 (no fluid). The tissue
+    field feeds no other equation, so this is exactly the same run without tissue loss."""
+
+    def __init__(self, fields):
+        self._fields = fields
+        self.names = [name for name in fields.names if name != "tissue"]
+
+    def __getattr__(self, name):
+        return getattr(self._fields, name)
+
+
+@dataclass
+class LesionCourse:
+    """One lesion over the years: the model's own measures and the synthetic MRI's."""
+
+    name: str
+    time: np.ndarray                 # yr, run outputs
+    radius: np.ndarray               # mm, lesion equivalent radius (the edge)
+    rim_size: np.ndarray             # mm^2, white matter with m > microglia threshold outside the lesion
+    iron_rim_size: np.ndarray        # mm^2, white matter with Fe > iron threshold
+    scan_time: np.ndarray            # yr, yearly scans
+    t2_volume: np.ndarray            # mm^3, FLAIR lesion volume
+    t2_volume_without_loss: np.ndarray   # mm^3, the same scans read with T = 1
+    model_lesion_volume: np.ndarray  # mm^3, the run's lesion area x slice thickness at the scans
+    prl_present: np.ndarray          # 0/1 per scan
+    brain_volume: np.ndarray         # mm^3, SIENAX-like from T1
+    parenchymal_volume: np.ndarray   # mm^3, exact, from the mesh
+    images: dict[str, np.ndarray]    # contrast -> (scans, nx, ny, nz), kept for the figures
+    extent: tuple[float, float, float, float]  # mm, in-plane bounds of the images (x0, x1, y0, y1)
+    slice_thickness: float           # mm, of the scans of this 2D run
+
+    @property
+    def microglia_extinct(self) -> float | None:
+        """First output after year 1 with no microglial rim (None: still active at the end)."""
+        return _first_zero_after_peak(self.time, self.rim_size, start=1.0)
+
+    @property
+    def iron_extinct(self) -> float | None:
+        """First output after the iron rim appeared at which none is left (None: still there)."""
+        return _first_zero_after_peak(self.time, self.iron_rim_size)
+
+    def edge_advance(self, start: float, end: float) -> float:
+        """mm the edge moved between the scans at ``start`` and ``end``."""
+        return float(np.interp(end, self.time, self.radius) - np.interp(start, self.time, self.radius))
+
+    def plateau(self) -> tuple[float, float]:
+        """Longest stretch (first, last scan time) over which the FLAIR volume never exceeds its
+        value at the stretch's first scan."""
+        best = (float(self.scan_time[0]), float(self.scan_time[0]))
+        for i, start in enumerate(self.t2_volume):
+            j = i
+            while j + 1 < len(self.t2_volume) and self.t2_volume[j + 1] <= start:
+                j += 1
+            if self.scan_time[j] - self.scan_time[i] > best[1] - best[0]:
+                best = (float(self.scan_time[i]), float(self.scan_time[j]))
+        return best
+
+
+def _extent(grid) -> tuple[float, float, float, float]:
+    x, y, _ = grid.axes()
+    return (x[0] - grid.spacing[0] / 2, x[-1] + grid.spacing[0] / 2, y[0] - grid.spacing[1] / 2,
+            y[-1] + grid.spacing[1] / 2)
+
+
+def _first_zero_after_peak(time: np.ndarray, size: np.ndarray, start: float = 0.0) -> float | None:
+    present = np.flatnonzero(size > 0)
+    if present.size == 0:
+        return None
+    gone = np.flatnonzero((np.arange(len(time)) > present[0]) & (time >= start) & (size <= 0))
+    return float(time[gone[0]]) if gone.size else None
+
+
+def late_slope(time: np.ndarray, values: np.ndarray, start: float) -> float:
+    """Least-squares slope of ``values`` from ``start`` on (units per yr)."""
+    late = time >= start
+    return float(np.polyfit(time[late], values[late], 1)[0])
+
+
+@dataclass
+class TissueLoss:
+    active: LesionCourse
+    burnt_out: LesionCourse
+    burnt_out_default_iron: LesionCourse | None   # the same lesion with the default iron clearance
+    years: float
+    overrides: tuple[str, ...]
+    slice_thickness: float
+
+
+def tissue_loss_case(out_dir: Path, years: float = 20.0, overrides: tuple[str, ...] = WIDE,
+                     with_default_iron: bool = True) -> TissueLoss:
+    """A chronic active lesion and a burnt-out one with one parameter set (``TISSUE_CASE``), scanned yearly."""
+    active, burnt, default = "chronic active", "burnt-out", "burnt-out, default iron clearance"
+    scenarios = {active: TISSUE_CASE, burnt: (*TISSUE_CASE, *BURNT_OUT)}
+    if with_default_iron:
+        scenarios[default] = BURNT_OUT
+    simulation, courses = None, {}
+    for name, extra in scenarios.items():
+        config = load_config(None, ("output.progress=false", "output.checkpoints=false", *overrides,
+                                    f"time.end={years}", *extra))
+        simulation = _reuse(simulation, config)
+        run_dir = out_dir / f"tissue-{name.replace(', ', '-').replace(' ', '-')}"
+        simulation.run(run_dir, overwrite=True)
+        courses[name] = lesion_course(name, run_dir)
+    return TissueLoss(courses[active], courses[burnt], courses.get(default), years, TISSUE_CASE,
+                      courses[active].slice_thickness)
+
+
+def lesion_course(name: str, run_dir: Path) -> LesionCourse:
+    """A run's lesion measures and its yearly synthetic scans (default MRI parameters)."""
+    from rimmodel.io.results import read_run
+    from rimmodel.mri import hidden_damage, mri_parameters, radiology_readouts, synthetic_scans
+
+    params = mri_parameters()
+    run, fields = read_run(run_dir), read_fields(run_dir)
+    scans = synthetic_scans(fields, params)
+    readouts = radiology_readouts(scans)
+    without = radiology_readouts(synthetic_scans(WithoutTissueLoss(fields), params))
+    damage = hidden_damage(fields, params, scans.times)
+    lesion = np.interp(scans.times, run.time, run.observables["lesion_size"]) * params.slice_thickness
+    return LesionCourse(
+        name, run.time, run.observables["lesion_equivalent_radius"], run.observables["rim_size"],
+        run.observables["iron_rim_size"], scans.times, readouts["t2_lesion_volume_mm3"],
+        without["t2_lesion_volume_mm3"], lesion, readouts["prl_present"], readouts["brain_volume_mm3"],
+        damage["parenchymal_volume_mm3"], scans.images, _extent(scans.grid), params.slice_thickness)
