@@ -1,4 +1,4 @@
-"""Command line: ``rimmodel run | demo | trial | study | analyze | mri | mesh | config | equations |
+"""Command line: ``rimmodel run | demo | trial | calibrate | study | analyze | mri | mesh | config | equations |
 parameters | verify | validate``, and (from rimviz) ``render | compare | report``."""
 
 from __future__ import annotations
@@ -70,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     table.add_argument("--update", type=Path, metavar="DOC", help="rewrite the table inside DOC in place")
     table.set_defaults(handler=_parameters)
 
+    from rimmodel.calibration.cli import register as register_calibration
     from rimmodel.geometry.mesh_cli import register as register_mesh
     from rimmodel.mri.cli import register as register_mri  # numpy/scipy/nibabel only: no FEM stack
     from rimmodel.study.cli import register as register_study
@@ -77,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     from rimviz.cli import register as register_visualisation  # argparse only; needs no FEM stack
 
     register_trial(commands)
+    register_calibration(commands)
     register_study(commands)
     register_mri(commands)
     register_mesh(commands)

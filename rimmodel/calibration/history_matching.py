@@ -42,7 +42,7 @@ def next_wave(predictor: Predictor, targets: Targets, dimension: int, points: in
     """Candidates from a scrambled Sobol' sequence (restricted to ``inside``'s NROY test if given);
     the next design is a maximin subset of the non-implausible ones."""
     sobol = qmc.Sobol(d=dimension, scramble=True, rng=np.random.default_rng(seed))
-    pool = sobol.random(candidates)
+    pool = sobol.random_base2(max(1, int(np.ceil(np.log2(candidates)))))  # balanced: a power of 2
     worst = max_implausibility(predictor, targets, pool)
     kept = worst < cutoff
     if inside is not None:
