@@ -62,7 +62,7 @@ class Emulator:
         return self.mean + self.scale * mean, (self.scale * sd) ** 2
 
     def leave_one_out(self) -> LeaveOneOut:
-        K = self.gp.kernel_(self.unit)
+        K = self.gp.kernel_(self.unit) + self.gp.alpha * np.eye(self.unit.shape[0])  # as fit() factorises it
         inverse = np.linalg.inv(K)
         diagonal = np.diag(inverse)
         residual = (inverse @ self.standard) / diagonal

@@ -43,8 +43,9 @@ def cohort_quantiles(lesions: int) -> np.ndarray:
 
 
 def rim_lifetime(run: LesionRun, rim: str = "iron") -> float:
-    """Time the rim disappears (linear interpolation between outputs); the horizon if it never does;
-    0 if it never appeared."""
+    """Time the rim disappears: its last decline before the first empty output, continued to zero
+    (kept between the two outputs); the horizon if it never disappears (censored); 0 if it never
+    appeared."""
     size, time = run.series[RIM_SERIES[rim]], run.time
     present = np.flatnonzero(size > 0.0)
     if present.size == 0:
@@ -53,8 +54,10 @@ def rim_lifetime(run: LesionRun, rim: str = "iron") -> float:
     if after.size == 0:
         return float(time[-1])
     k = after[0]
-    fraction = size[k - 1] / (size[k - 1] - size[k])
-    return float(time[k - 1] + fraction * (time[k] - time[k - 1]))
+    if k >= 2 and size[k - 2] > size[k - 1]:  # continue the last decline to zero (exact for a linear one)
+        reach = time[k - 1] + size[k - 1] * (time[k - 1] - time[k - 2]) / (size[k - 2] - size[k - 1])
+        return float(min(max(reach, time[k - 1]), time[k]))
+    return float(0.5 * (time[k - 1] + time[k]))
 
 
 def _value_at_quantile(z: np.ndarray, values: np.ndarray, target: float) -> float:
@@ -93,7 +96,7 @@ def cohort_median_rim_lifetime(cohort: list[LesionRun], rim: str = "iron") -> fl
     z, lifetimes = _lifetimes(cohort, rim)
     if np.all(lifetimes <= 0.0):
         return 0.0
-    start = _quantile_of_value(z, lifetimes, np.nextafter(0.0, 1.0)) if lifetimes[0] <= 0.0 else -Z_LIMIT
+    start = _quantile_of_value(z, lifetimes, np.nextafter(0.0, 1.0)) if lifetimes[0] <= 0.0 else -np.inf
     median_z = ndtri(0.5 * (1.0 + ndtr(start)))
     return _value_at_quantile(z, np.maximum.accumulate(lifetimes), median_z)
 
