@@ -9,7 +9,7 @@ model-only), emulator leave-one-out errors, and whether each true value lies ins
 interval.
 
     mpirun -n 2 python benchmarks/calibration.py            # 6 x 6, 2 waves of 60 (the issue's target)
-    mpirun -n 2 python benchmarks/calibration.py --quick    # 6 x 6, 2 waves of 24, 8-year cohorts
+    mpirun -n 2 python benchmarks/calibration.py --quick    # 6 x 6, 2 waves of 20, 8-year cohorts
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def observation_text(values: dict[str, float]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="2 waves of 24 parameter sets, 8-year cohorts")
+    parser.add_argument("--quick", action="store_true", help="2 waves of 20 parameter sets, 8-year cohorts")
     parser.add_argument("--out", type=Path, default=Path("runs/benchmark_calibration"))
     args = parser.parse_args()
     from rimmodel.calibration.report import finish
@@ -74,7 +74,7 @@ def main() -> None:
     from rimmodel.fem import MPI
 
     comm = MPI.COMM_WORLD
-    points, waves, years = (24, 2, 8.0) if args.quick else (60, 2, 10.0)
+    points, waves, years = (20, 2, 8.0) if args.quick else (60, 2, 10.0)
     out = args.out / ("quick" if args.quick else "full")
     started = time.perf_counter()
     if comm.rank == 0:
