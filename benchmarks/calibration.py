@@ -53,7 +53,7 @@ def observation_text(values: dict[str, float]) -> str:
     for name, value in values.items():
         operator, arguments = OBSERVABLES[name]
         args = ", ".join(f'{k} = "{v}"' if isinstance(v, str) else f"{k} = {v}" for k, v in arguments.items())
-        low, high = value * np.exp(-1.6448536 * RELATIVE_ERROR), value * np.exp(1.6448536 * RELATIVE_ERROR)
+        low, high = float(value * np.exp(-1.6448536 * RELATIVE_ERROR)), float(value * np.exp(1.6448536 * RELATIVE_ERROR))
         blocks.append("\n".join(["[[observation]]", f'id = "{name}"', f'quantity = "{name} at the true parameters"',
                                  f"value = {value!r}", f"interval = [{low!r}, {high!r}]",
                                  f'interval_kind = "synthetic: {RELATIVE_ERROR:g} sd on the log scale"', 'units = "-"',
