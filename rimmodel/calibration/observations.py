@@ -17,6 +17,8 @@ from rimmodel.config import ConfigError
 ROLES = ("calibration", "validation", "not_used")
 SCALES = ("linear", "log", "logit")
 STATUSES = ("R", "D", "U")
+LOG_FLOOR = 0.01     # log scale: values below 1 % of the observed value count as that
+LOGIT_CLIP = 1e-3    # logit scale: shares are clipped to [0.001, 0.999]
 Z90 = 1.6448536269514722  # standard normal 95th percentile: a 90 % interval spans +-Z90 sd
 _REQUIRED = ("id", "quantity", "value", "interval", "interval_kind", "units", "population", "citation",
              "location", "status", "role", "scale", "operator")
@@ -42,8 +44,9 @@ class Observation:
     reason: str = ""
 
     def transform(self, x):
-        """Map a model or observed value to the likelihood scale."""
-        return to_scale(x, self.scale)
+        """Map a model or observed value to the likelihood scale (log values floored at 1 % of the
+        observed value: a model value of 0, e.g. "no rim ever", stays finite and far)."""
+        return to_scale(x, self.scale, LOG_FLOOR * abs(self.value))
 
     @property
     def observed(self) -> float:
@@ -56,14 +59,14 @@ class Observation:
         return (high - low) / (2 * Z90)
 
 
-def to_scale(x, scale: str):
+def to_scale(x, scale: str, floor: float = 1e-12):
     import numpy as np
 
     x = np.asarray(x, dtype=float)
     if scale == "log":
-        return np.log(np.maximum(x, 1e-12))
+        return np.log(np.maximum(x, max(floor, 1e-12)))
     if scale == "logit":
-        p = np.clip(x, 1e-6, 1 - 1e-6)
+        p = np.clip(x, LOGIT_CLIP, 1 - LOGIT_CLIP)
         return np.log(p / (1 - p))
     return x
 
