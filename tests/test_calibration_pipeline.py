@@ -151,3 +151,30 @@ high = 0.2
         assert outcome.model_runs == 8
         written = finish(outcome, shared_dir / "out", shared_dir / "doc" / "calibration.md", shared_dir / "cal")
         assert "microglia.activation_rate" in written.report.read_text()
+
+
+def test_trial_effect_sizes_over_posterior_draws(shared_dir, comm):
+    """rimmodel trial --draws: one trial per draw; drawn values reach the lesions' configs."""
+    from rimmodel.calibration.propagation import run_trial_over_draws, with_draw
+    from rimmodel.trial.cohort import lesion_arm_config, sample_cohort
+    from rimmodel.trial.config import load_trial
+
+    root = Path(__file__).resolve().parents[1]
+    text = (root / "experiments" / "trial_tolebrutinib_like.toml").read_text()
+    text = text.replace("lesions = 8", "lesions = 2").replace("years = 6.0", "years = 0.5")
+    text = text.replace("mesh_size = 0.25", "mesh_size = 0.4\n[model.time]\ndt = 0.25\noutput_interval = 0.25")
+    (shared_dir / "trial.toml").write_text(text)
+    (shared_dir / "draws.csv").write_text("microglia.activation_rate,microglia.deactivation_rate,cohort.heterogeneity\n"
+                                          "2.0,0.45,0.1\n2.4,0.6,0.2\n")
+    trial = load_trial(shared_dir / "trial.toml")
+    varied = with_draw(trial, {"microglia.activation_rate": 2.4, "microglia.deactivation_rate": 0.6})
+    assert varied.cohort["microglia.activation_rate"].median == 2.4 and trial.cohort[
+        "microglia.activation_rate"].median == 2.2
+    config = lesion_arm_config(varied, sample_cohort(varied)[0], None)
+    assert config.microglia.deactivation_rate == 0.6
+    summary = run_trial_over_draws(trial, shared_dir / "draws.csv", 2, shared_dir / "out", comm)
+    if comm.rank == 0:
+        text = summary.read_text()
+        assert "tolebrutinib 60 mg" in text and "parametric 5–95 %" in text
+        rows = (shared_dir / "out" / "effects_over_draws.csv").read_text().splitlines()
+        assert len(rows) == 1 + 2 * 3  # header + 2 draws x 3 arms

@@ -9,6 +9,9 @@ def register(commands) -> None:
     trial = commands.add_parser("trial", help="a virtual trial: a lesion cohort under placebo and treatment arms")
     trial.add_argument("config", type=Path, help="trial TOML (see experiments/trial_*.toml)")
     trial.add_argument("--out", type=Path, help="output directory (default: runs/<config name>)")
+    trial.add_argument("--draws", type=Path, help="posterior draws (rimmodel calibrate's *_draws.csv): rerun the "
+                       "trial under --draws-count of them, so effect sizes carry parametric uncertainty")
+    trial.add_argument("--draws-count", type=int, default=8, help="posterior draws to run (default 8)")
     trial.set_defaults(handler=_trial)
 
 
@@ -20,6 +23,13 @@ def _trial(args) -> int:
 
     trial = load_trial(args.config)  # validated before anything runs
     out = args.out or Path("runs") / args.config.stem
+    if args.draws is not None:
+        from rimmodel.calibration.propagation import run_trial_over_draws
+
+        summary = run_trial_over_draws(trial, args.draws, args.draws_count, out, MPI.COMM_WORLD)
+        if MPI.COMM_WORLD.rank == 0:
+            print(f"rimmodel: effect sizes over posterior draws -> {summary}")
+        return 0
     outcomes = run_trial(trial, out, MPI.COMM_WORLD)
     if MPI.COMM_WORLD.rank == 0:
         print(f"rimmodel: trial report -> {write_report(out, trial, outcomes)}")
