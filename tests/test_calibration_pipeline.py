@@ -141,6 +141,10 @@ low = 0.05
 high = 0.2
 """)
     calibration = load_calibration(path)
+    from rimmodel.calibration.runner import run_batch
+
+    single = run_batch(calibration, np.array([[0.5, 0.5]]), shared_dir / "single", comm, progress=False)
+    assert single.completed.all()  # fewer parameter sets than groups: no group may hang the others
     outcome = calibrate(calibration, shared_dir / "out", comm, progress=False)
     if comm.rank == 0:
         batch = outcome.batches[0]
