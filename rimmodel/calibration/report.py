@@ -43,12 +43,17 @@ def finish(outcome: Outcome, out_dir: Path, report_path: Path, calibrated_dir: P
     diagnostics = outputs.write_diagnostics(out_dir / outputs.DIAGNOSTICS_FILE, outcome, checks, identified, reach)
     calibrated, draws_file = outputs.write_calibrated(calibrated_dir, outcome, identified)
     lines = markdown(outcome, checks, identified, reach, paths, report_path.parent, calibrated, draws_file)
-    lines += ["", *HOW_IT_WORKS, "", *kept_block(report_path)]
+    lines += ["", *kept_block(report_path, NOTES_BEGIN, NOTES_END, NOTES_DEFAULT), "", *HOW_IT_WORKS, "",
+              *kept_block(report_path, BENCHMARK_BEGIN, BENCHMARK_END, BENCHMARK_DEFAULT)]
     report_path.write_text("\n".join(lines) + "\n")
     return Written(report_path, posterior, diagnostics, calibrated, draws_file, checks, identified, reach)
 
 
 BENCHMARK_BEGIN, BENCHMARK_END = "<!-- benchmark:begin -->", "<!-- benchmark:end -->"
+NOTES_BEGIN, NOTES_END = "<!-- notes:begin -->", "<!-- notes:end -->"
+BENCHMARK_DEFAULT = ["## Benchmark", "", "Not measured yet: run `benchmarks/calibration.py`."]
+NOTES_DEFAULT = ["## Reading the result", "", "(Written by hand after reading the generated sections; kept when the "
+                 "report is regenerated.)"]
 
 HOW_IT_WORKS = [
     "## How `rimmodel calibrate` works", "",
@@ -77,14 +82,14 @@ HOW_IT_WORKS = [
 ]
 
 
-def kept_block(report_path: Path) -> list[str]:
-    """The benchmark section (written by benchmarks/calibration.py) survives regenerating the report."""
+def kept_block(report_path: Path, begin: str, end: str, default: list[str]) -> list[str]:
+    """A hand-written or benchmark-written block of the report survives regenerating it."""
     if report_path.exists():
         text = report_path.read_text()
-        if BENCHMARK_BEGIN in text and BENCHMARK_END in text:
-            start, end = text.index(BENCHMARK_BEGIN), text.index(BENCHMARK_END) + len(BENCHMARK_END)
-            return text[start:end].splitlines()
-    return [BENCHMARK_BEGIN, "## Benchmark", "", "Not measured yet: run `benchmarks/calibration.py`.", BENCHMARK_END]
+        if begin in text and end in text:
+            start, stop = text.index(begin), text.index(end) + len(end)
+            return text[start:stop].splitlines()
+    return [begin, *default, end]
 
 
 def _reach(outcome: Outcome) -> dict:
