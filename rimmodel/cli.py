@@ -130,6 +130,7 @@ def _parser() -> argparse.ArgumentParser:
     table.add_argument("--update", type=Path, metavar="DOC", help="rewrite the table inside DOC in place")
     table.set_defaults(handler=_parameters)
 
+    from rimmodel.calibration.cli import register as register_calibration
     from rimmodel.geometry.mesh_cli import register as register_mesh
     from rimmodel.library.cli import register as register_library
     from rimmodel.mri.cli import register as register_mri  # numpy/scipy/nibabel only: no FEM stack
@@ -138,6 +139,7 @@ def _parser() -> argparse.ArgumentParser:
     from rimviz.cli import register as register_visualisation  # argparse only; needs no FEM stack
 
     register_trial(commands)
+    register_calibration(commands)
     register_study(commands)
     register_mri(commands)
     register_mesh(commands)

@@ -76,3 +76,9 @@ class RimModelRuns:
 
 
 MODELS = {"rimmodel": RimModelRuns, "ishigami": IshigamiRuns}
+
+
+def register_model(name: str, runs_class) -> None:
+    """Let another package run its own kind of sample through ``run_study`` (calibration's
+    cohort evaluations): ``runs_class(study, comm, study_dir, group).evaluate(index, values)``."""
+    MODELS[name] = runs_class

@@ -25,6 +25,8 @@ def unit_problem(names: list[str]) -> dict:
 def unit_design(study: Study) -> np.ndarray:
     """(runs, parameters) in [0, 1]; deterministic for a given study file."""
     settings, problem = study.parameters, unit_problem(study.names)
+    if study.design is not None:
+        return np.asarray(study.design, dtype=float)
     if settings.sampler == "saltelli":
         from SALib.sample import sobol
 

@@ -79,6 +79,8 @@ class Study:
     fixed: dict[str, object]                 # distribution = "fixed"
     model_config: dict = field(default_factory=dict)  # raw base config (ModelConfig layout)
     source: str = ""                         # the study TOML text, kept for provenance
+    design: object = None                    # explicit unit-space design (runs x D) set by a caller, e.g.
+                                             # a calibration wave; None: the sampler draws it
 
     @property
     def names(self) -> list[str]:

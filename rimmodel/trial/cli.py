@@ -12,6 +12,9 @@ def register(commands) -> None:
     trial.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
                        help="override a model config value for every lesion and arm (e.g. --set time.dt=0.05) "
                             "or a trial setting (--set trial.lesions=4); repeatable")
+    trial.add_argument("--draws", type=Path, help="posterior draws (rimmodel calibrate's *_draws.csv): rerun the "
+                       "trial under --draws-count of them, so effect sizes carry parametric uncertainty")
+    trial.add_argument("--draws-count", type=int, default=8, help="posterior draws to run (default 8)")
     trial.set_defaults(handler=_trial)
 
 
@@ -25,6 +28,13 @@ def _trial(args) -> int:
 
     trial = load_trial(args.config, args.overrides)  # validated before anything runs
     out = check_output_directory(args.out or Path("runs") / args.config.stem)
+    if args.draws is not None:
+        from rimmodel.calibration.propagation import run_trial_over_draws
+
+        summary = run_trial_over_draws(trial, args.draws, args.draws_count, out, MPI.COMM_WORLD)
+        if MPI.COMM_WORLD.rank == 0:
+            print(f"rimmodel: effect sizes over posterior draws -> {summary}")
+        return 0
     outcomes = run_trial(trial, out, MPI.COMM_WORLD)
     if MPI.COMM_WORLD.rank == 0:
         print(f"rimmodel: trial report -> {write_report(out, trial, outcomes)}")

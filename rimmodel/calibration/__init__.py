@@ -1,0 +1,1 @@
+"""Calibration with uncertainty: observations, emulators, history matching, MCMC and ABC-SMC."""

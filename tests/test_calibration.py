@@ -1,0 +1,205 @@
+"""The inference is right: MCMC and ABC-SMC against a closed-form posterior, emulator
+leave-one-out, history matching, recovery with narrowing, simulation-based calibration;
+observation operators and the observation set. Analytic models only: fast, rank-local."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.special import ndtr
+from scipy.stats import chisquare
+
+from rimmodel.calibration import abc, history_matching, mcmc
+from rimmodel.calibration.analytic import LINEAR_MATRIX, LINEAR_OFFSET, conjugate_posterior, logistic_growth
+from rimmodel.calibration.emulator import Emulator
+from rimmodel.calibration.likelihood import Targets, log_posterior_unit
+from rimmodel.calibration.observations import load_observations
+from rimmodel.calibration.operators import (OPERATORS, LesionRun, cohort_median_rim_lifetime, cohort_quantiles,
+                                            cohort_rim_fraction, rim_lifetime)
+from rimmodel.calibration.priors import build_prior, to_physical
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def linear_problem(seed=1):
+    priors = [build_prior("theta1", {"prior": "normal", "mean": 0.0, "std": 1.0}, model_keys=False),
+              build_prior("theta2", {"prior": "normal", "mean": 0.5, "std": 0.7}, model_keys=False)]
+    truth, sd = np.array([0.4, -0.2]), np.array([0.3, 0.2, 0.25])
+    observed = LINEAR_MATRIX @ truth + LINEAR_OFFSET + sd * np.random.default_rng(seed).standard_normal(3)
+    targets = Targets(["y1", "y2", "y3"], observed, sd, np.zeros(3))
+
+    def predictor(unit):
+        mean = to_physical(priors, unit) @ LINEAR_MATRIX.T + LINEAR_OFFSET
+        return mean, np.zeros_like(mean)
+
+    exact = conjugate_posterior(LINEAR_MATRIX, LINEAR_OFFSET, observed, sd, np.array([0.0, 0.5]),
+                                np.array([1.0, 0.7]))
+    return priors, targets, predictor, exact
+
+
+def assert_matches(draws, exact, mean_tol, sd_tol):
+    mean, covariance = exact
+    sd = np.sqrt(np.diag(covariance))
+    assert np.all(np.abs(draws.mean(axis=0) - mean) < mean_tol * sd), (draws.mean(axis=0), mean)
+    assert np.all(np.abs(draws.std(axis=0) / sd - 1) < sd_tol), (draws.std(axis=0), sd)
+
+
+def test_mcmc_reproduces_the_conjugate_posterior():
+    priors, targets, predictor, exact = linear_problem()
+    chains = mcmc.sample(log_posterior_unit(predictor, targets), 2, 16, 1000, 300, seed=3)
+    assert_matches(to_physical(priors, chains.flat), exact, mean_tol=0.15, sd_tol=0.15)
+    assert 0.3 < chains.acceptance.mean() < 0.9
+    found = mcmc.diagnostics(chains, ["theta1", "theta2"])
+    assert all(d["r_hat"] < 1.1 and d["ess_bulk"] > 200 for d in found.values())
+
+
+def test_abc_smc_reproduces_the_conjugate_posterior():
+    priors, targets, predictor, exact = linear_problem()
+    result = abc.run(lambda unit, generation: predictor(unit)[0], targets, 2, 1000, 3000, 10, seed=5)
+    assert result.exact  # the schedule reached eps = 1: exact under the Gaussian error model
+    assert [g.tolerance for g in result.generations] == sorted((g.tolerance for g in result.generations),
+                                                               reverse=True)
+    assert_matches(to_physical(priors, result.resample(4000, 0)), exact, mean_tol=0.25, sd_tol=0.25)
+
+
+def test_emulator_leave_one_out_is_exact_and_small():
+    rng = np.random.default_rng(0)
+    unit = rng.uniform(size=(30, 2))
+    y = np.sin(3 * unit[:, 0]) + unit[:, 1] ** 2
+    emulator = Emulator(unit, y)
+    loo = emulator.leave_one_out()
+    assert loo.relative_rmse < 0.1 and loo.coverage_2sd >= 0.8
+    from sklearn.gaussian_process import GaussianProcessRegressor
+
+    for i in (0, 7):  # the closed form equals refitting without point i at fixed hyperparameters
+        kept = np.arange(30) != i
+        gp = GaussianProcessRegressor(emulator.gp.kernel_, optimizer=None).fit(unit[kept], emulator.standard[kept])
+        mean, sd = gp.predict(unit[i:i + 1], return_std=True)
+        assert np.isclose(emulator.mean + emulator.scale * mean[0], y[i] - loo.residuals[i], atol=1e-6)
+        assert np.isclose(emulator.scale * sd[0], loo.sd[i], rtol=1e-2)  # tiny variances: cancellation
+
+
+def logistic_setting(outputs, sd, truth=(0.9, 1.5)):
+    priors = [build_prior("rate", {"prior": "uniform", "low": 0.3, "high": 2.0}, model_keys=False),
+              build_prior("capacity", {"prior": "uniform", "low": 0.5, "high": 3.0}, model_keys=False)]
+    true_values = logistic_growth({"rate": truth[0], "capacity": truth[1]})
+    observed = np.array([true_values[name] for name in outputs])
+    targets = Targets(list(outputs), observed, np.full(len(outputs), sd), np.zeros(len(outputs)))
+    design = history_matching.space_filling(40, 2, seed=1)
+    physical = to_physical(priors, design)
+    runs = [logistic_growth({"rate": r, "capacity": k}) for r, k in physical]
+    emulators = [Emulator(design, np.array([run[name] for run in runs])) for name in outputs]
+
+    def predictor(unit):
+        found = [e.predict(unit) for e in emulators]
+        return np.column_stack([m for m, _ in found]), np.column_stack([v for _, v in found])
+    return priors, targets, predictor, np.array(truth)
+
+
+def test_history_matching_keeps_the_truth_and_cuts_the_space():
+    priors, targets, predictor, truth = logistic_setting(("size_at_1", "size_at_8"), 0.05)
+    wave = history_matching.next_wave(predictor, targets, 2, 20, 4096, seed=2)
+    truth_unit = np.array([[p.to_unit(v) for p, v in zip(priors, truth)]])
+    assert history_matching.max_implausibility(predictor, targets, truth_unit)[0] < 3.0
+    assert 0.0 < wave.nroy_fraction < 0.3
+    assert wave.design.shape == (20, 2)
+    assert np.all(history_matching.max_implausibility(predictor, targets, wave.design) < 3.0)
+
+
+def test_recovery_truth_inside_90_percent_and_posterior_narrows_with_more_data():
+    widths = []
+    for outputs in (("size_at_2", "size_at_8"), ("size_at_1", "size_at_2", "size_at_4", "size_at_8")):
+        priors, targets, predictor, truth = logistic_setting(outputs, 0.08)
+        chains = mcmc.sample(log_posterior_unit(predictor, targets), 2, 16, 800, 300, seed=4)
+        draws = to_physical(priors, chains.flat)
+        low, high = np.percentile(draws, [5, 95], axis=0)
+        assert np.all((low <= truth) & (truth <= high)), (low, truth, high)
+        widths.append(high - low)
+    assert np.all(widths[1] < widths[0]), widths
+
+
+def test_simulation_based_calibration_ranks_are_uniform():
+    """Talts et al. 2018: theta ~ prior, y ~ model, rank of theta among posterior draws is uniform."""
+    prior = build_prior("theta", {"prior": "normal", "mean": 0.0, "std": 1.0}, model_keys=False)
+    rng, ranks, inside = np.random.default_rng(11), [], 0
+    replicates, kept = 60, 49
+    for r in range(replicates):
+        theta = rng.standard_normal()
+        y = 2.0 * theta + 0.5 * rng.standard_normal()
+        targets = Targets(["y"], np.array([y]), np.array([0.5]), np.zeros(1))
+
+        def predictor(unit):
+            mean = 2.0 * prior.to_physical(unit[:, 0])[:, None]
+            return mean, np.zeros_like(mean)
+
+        chains = mcmc.sample(log_posterior_unit(predictor, targets), 1, 8, 250, 50, seed=r)
+        draws = prior.to_physical(chains.flat[:, 0])
+        thinned = draws[np.linspace(0, draws.size - 1, kept).astype(int)]
+        ranks.append(int(np.sum(thinned < theta)))
+        low, high = np.percentile(draws, [5, 95])
+        inside += low <= theta <= high
+    counts = np.bincount(np.asarray(ranks) * 10 // (kept + 1), minlength=10)
+    assert chisquare(counts).pvalue > 0.001, counts
+    assert 0.75 <= inside / replicates <= 0.99  # 90 % +- 2.5 binomial sd for 60 replicates
+
+
+def lesion(z, lifetime, horizon=12.0, step=0.25):
+    time = np.arange(0.0, horizon + 1e-9, step)
+    rim = np.clip(lifetime - time, 0.0, None)  # falls linearly to zero at the lifetime
+    radius = 1.0 + 0.1 * np.minimum(time, lifetime)
+    return LesionRun(z, time, {"iron_rim_size": rim, "rim_size": rim, "lesion_equivalent_radius": radius,
+                               "iron_total": time * np.exp(-time)})
+
+
+def test_rim_lifetime_interpolates_and_censors():
+    assert np.isclose(rim_lifetime(lesion(0.0, 6.1)), 6.1)
+    assert rim_lifetime(lesion(0.0, 20.0)) == 12.0    # censored at the horizon
+    assert rim_lifetime(lesion(0.0, 0.0)) == 0.0      # never had a rim
+
+
+def test_quantile_cohort_reads_the_population_survival():
+    """Lifetimes L(z) = 6 + 2 z: median 6, share alive at 3 yr = 1 - Phi(-1.5); a large random cohort agrees."""
+    cohort = [lesion(z, 6.0 + 2.0 * z) for z in cohort_quantiles(5)]
+    assert np.isclose(cohort_median_rim_lifetime(cohort), 6.0, atol=1e-9)
+    assert np.isclose(cohort_rim_fraction(cohort, at=3.0), 1 - ndtr(-1.5), atol=1e-9)
+    z = np.random.default_rng(0).standard_normal(200_000)
+    assert abs(np.median(6.0 + 2.0 * z) - 6.0) < 0.02
+    assert abs(np.mean(6.0 + 2.0 * z > 3.0) - cohort_rim_fraction(cohort, at=3.0)) < 0.005
+    shifted = [lesion(z, 6.0 + 2.0 * z + 1e-3) for z in cohort_quantiles(5)]  # continuous in the runs
+    assert abs(cohort_rim_fraction(shifted, at=3.0) - cohort_rim_fraction(cohort, at=3.0)) < 1e-3
+
+
+def test_the_observation_set_is_complete_and_split_before_fitting():
+    observations = load_observations(ROOT / "observations" / "literature.toml", tuple(OPERATORS))
+    used = [o for o in observations.values() if o.role != "not_used"]
+    assert {o.role for o in used} == {"calibration", "validation"}
+    for o in used:
+        assert o.operator in OPERATORS and o.sd > 0 and o.citation and o.location and o.interval_kind
+    assert not [o.id for o in observations.values() if o.role == "calibration" and o.status == "U"]
+    assert all(o.reason for o in observations.values() if o.role == "not_used")
+
+
+def test_bad_priors_and_observations_name_the_field(tmp_path):
+    from rimmodel.calibration.spec import load_calibration
+    from rimmodel.config import ConfigError
+
+    with pytest.raises(ConfigError, match=r"microglia.activation_rate.*declared range \[0, 10000\]"):
+        build_prior("microglia.activation_rate", {"prior": "uniform", "low": -1.0, "high": 2.0})
+    with pytest.raises(ConfigError, match="not a model config key"):
+        build_prior("microglia.speed", {"low": 1.0, "high": 2.0})
+    text = (f'[calibration]\nobservations = "{ROOT}/observations/literature.toml"\n'
+            'calibrate = ["prl_conversion_fraction_absinta2016"]\n'
+            '[parameters."microglia.activation_rate"]\nlow = 1.5\nhigh = 3.0\n')
+    (tmp_path / "c.toml").write_text(text)
+    with pytest.raises(ConfigError, match="role 'validation'.*fixed there"):
+        load_calibration(tmp_path / "c.toml")
+    (tmp_path / "c.toml").write_text(text.replace("prl_conversion_fraction_absinta2016", "nonsense"))
+    with pytest.raises(ConfigError, match="unknown observation 'nonsense'"):
+        load_calibration(tmp_path / "c.toml")
+
+
+def test_default_prior_comes_from_the_declaration():
+    prior = build_prior("microglia.deactivation_rate", {})
+    assert prior.distribution.distribution == "loguniform"
+    assert np.isclose(prior.distribution.low, 0.5 / 4) and np.isclose(prior.distribution.high, 0.5 * 4)
+    assert "Absinta" in prior.source

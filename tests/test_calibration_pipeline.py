@@ -1,0 +1,184 @@
+"""``rimmodel calibrate`` end to end through the study machinery (MPI groups, journals, resume):
+analytic models for the emulator and ABC paths, one small run of the FEM lesion cohort.
+Serially and under ``mpirun -n 2``."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rimmodel.calibration.analytic import LINEAR_MATRIX, LINEAR_OFFSET, conjugate_posterior
+from rimmodel.calibration.outputs import read_draws
+from rimmodel.calibration.report import finish
+from rimmodel.calibration.runner import calibrate
+from rimmodel.calibration.spec import load_calibration
+from rimmodel.study.journal import JOURNAL_DIR
+
+OBSERVED = {"y1": (0.55, 0.3, "calibration"), "y2": (0.42, 0.2, "calibration"), "y3": (0.2, 0.25, "validation")}
+
+
+def observation_file(path: Path, entries: dict, operator: str = "analytic", arguments: dict | None = None) -> Path:
+    blocks = []
+    for name, (value, sd, role) in entries.items():
+        args = (arguments or {}).get(name, {})
+        blocks.append("\n".join([
+            "[[observation]]", f'id = "{name}"', f'quantity = "{name}"', f"value = {value}",
+            f"interval = [{value - 1.6448536269514722 * sd}, {value + 1.6448536269514722 * sd}]",
+            f'interval_kind = "synthetic, sd {sd}"', 'units = "1"', 'population = "synthetic"',
+            'citation = "test"', 'location = "-"', 'status = "D"', f'role = "{role}"', 'scale = "linear"',
+            f'operator = "{args.pop("operator", operator)}"',
+            "arguments = {" + ", ".join(f"{k} = {v!r}".replace("'", '"') for k, v in args.items()) + "}"]))
+    path.write_text("\n\n".join(blocks) + "\n")
+    return path
+
+
+def linear_calibration(directory: Path, method: str) -> Path:
+    observation_file(directory / "observations.toml", OBSERVED)
+    path = directory / f"{method}.toml"
+    path.write_text(f"""
+[calibration]
+model = "linear_gaussian"
+observations = "observations.toml"
+method = "{method}"
+seed = 3
+discrepancy = 0.0
+[design]
+points = 24
+waves = 2
+candidates = 2048
+[mcmc]
+walkers = 16
+steps = 1200
+burn = 300
+[abc]
+population = 400
+proposals = 1200
+generations = 10
+[parameters.theta1]
+prior = "normal"
+mean = 0.0
+std = 1.0
+[parameters.theta2]
+prior = "normal"
+mean = 0.5
+std = 0.7
+""")
+    return path
+
+
+def exact_posterior():
+    observed = np.array([OBSERVED["y1"][0], OBSERVED["y2"][0]])
+    return conjugate_posterior(LINEAR_MATRIX[:2], LINEAR_OFFSET[:2], observed, np.array([0.3, 0.2]),
+                               np.array([0.0, 0.5]), np.array([1.0, 0.7]))
+
+
+def journal_lines(out: Path) -> int:
+    return sum(len(p.read_text().splitlines()) for p in out.rglob(f"{JOURNAL_DIR}/*.jsonl"))
+
+
+@pytest.mark.parametrize("method", ["emulator", "abc"])
+def test_analytic_calibration_runs_through_the_study_machinery_and_resumes(shared_dir, comm, method):
+    calibration = load_calibration(linear_calibration(shared_dir, method))
+    out = shared_dir / "out"
+    outcome = calibrate(calibration, out, comm, progress=False)
+    lines = comm.bcast(journal_lines(out) if comm.rank == 0 else None, root=0)
+    expected = 48 if method == "emulator" else 1200 * len(outcome.batches)
+    assert lines == expected  # each sample once, across groups
+    if comm.rank == 0:
+        written = finish(outcome, out, shared_dir / "doc" / "calibration.md", shared_dir / "calibrated")
+        mean, covariance = exact_posterior()
+        draws = np.array([[d["theta1"], d["theta2"]] for d in read_draws(written.draws)])
+        sd = np.sqrt(np.diag(covariance))
+        assert np.all(np.abs(draws.mean(axis=0) - mean) < 0.3 * sd), (draws.mean(axis=0), mean)
+        assert np.all(np.abs(draws.std(axis=0) / sd - 1) < 0.3), (draws.std(axis=0), sd)
+        import xarray as xr
+
+        tree = xr.open_datatree(written.posterior)
+        assert {"posterior", "prior", "observed_data", "posterior_predictive"} <= set(tree.children)
+        text = written.report.read_text()
+        assert "## What the model cannot meet together" in text and "y3" in text
+        for figure in ("corner", "prior_posterior", "predictive"):
+            assert (shared_dir / "doc" / "figures" / f"calibration_{method}_{figure}.png").stat().st_size > 1000
+        assert "theta1 = " in written.calibrated.read_text()
+    again = calibrate(calibration, out, comm, progress=False)  # a rerun runs nothing again
+    assert comm.bcast(journal_lines(out) if comm.rank == 0 else None, root=0) == lines
+    if comm.rank == 0:
+        assert np.array_equal(again.posterior_unit, outcome.posterior_unit)
+
+
+def test_lesion_cohort_calibration_on_coarse_runs(shared_dir, comm):
+    """Two parameters, one wave of 4 parameter sets x 2 lesions x 1.5 years on a coarse mesh."""
+    observation_file(shared_dir / "observations.toml",
+                     {"advance": (0.1, 0.05, "calibration"), "growth": (0.15, 0.1, "validation")},
+                     arguments={"advance": {"operator": "median_lesion_edge_advance", "start": 0.5, "end": 1.5},
+                                "growth": {"operator": "median_lesion_radius_change", "start": 0.0, "end": 1.5}})
+    path = shared_dir / "cohort.toml"
+    path.write_text("""
+[calibration]
+observations = "observations.toml"
+seed = 1
+[design]
+points = 4
+waves = 1
+candidates = 256
+[mcmc]
+walkers = 8
+steps = 300
+burn = 100
+[cohort]
+lesions = 2
+years = 1.5
+[model.geometry]
+mesh_size = 0.4
+[model.time]
+dt = 0.25
+output_interval = 0.25
+[parameters."microglia.activation_rate"]
+low = 1.6
+high = 2.8
+[parameters."cohort.heterogeneity"]
+low = 0.05
+high = 0.2
+""")
+    calibration = load_calibration(path)
+    from rimmodel.calibration.runner import run_batch
+
+    single = run_batch(calibration, np.array([[0.5, 0.5]]), shared_dir / "single", comm, progress=False)
+    assert single.completed.all()  # fewer parameter sets than groups: no group may hang the others
+    outcome = calibrate(calibration, shared_dir / "out", comm, progress=False)
+    if comm.rank == 0:
+        batch = outcome.batches[0]
+        assert batch.completed.all(), batch
+        assert np.all((batch.values["advance"] > 0.0) & (batch.values["advance"] < 0.5))
+        rate = np.array([p.to_physical(u) for p, u in zip(calibration.priors, batch.unit.T)])[0]
+        assert np.corrcoef(rate, batch.values["advance"])[0, 1] > 0.9  # faster activation, faster edge
+        assert outcome.model_runs == 8
+        written = finish(outcome, shared_dir / "out", shared_dir / "doc" / "calibration.md", shared_dir / "cal")
+        assert "microglia.activation_rate" in written.report.read_text()
+
+
+def test_trial_effect_sizes_over_posterior_draws(shared_dir, comm):
+    """rimmodel trial --draws: one trial per draw; drawn values reach the lesions' configs."""
+    from rimmodel.calibration.propagation import run_trial_over_draws, with_draw
+    from rimmodel.trial.cohort import lesion_arm_config, sample_cohort
+    from rimmodel.trial.config import load_trial
+
+    root = Path(__file__).resolve().parents[1]
+    text = (root / "experiments" / "trial_tolebrutinib_like.toml").read_text()
+    text = text.replace("lesions = 8", "lesions = 2").replace("years = 6.0", "years = 0.5")
+    text = text.replace("mesh_size = 0.25", "mesh_size = 0.4\n[model.time]\ndt = 0.25\noutput_interval = 0.25")
+    (shared_dir / "trial.toml").write_text(text)
+    (shared_dir / "draws.csv").write_text("microglia.activation_rate,microglia.deactivation_rate,cohort.heterogeneity\n"
+                                          "2.0,0.45,0.1\n2.4,0.6,0.2\n")
+    trial = load_trial(shared_dir / "trial.toml")
+    varied = with_draw(trial, {"microglia.activation_rate": 2.4, "microglia.deactivation_rate": 0.6})
+    assert varied.cohort["microglia.activation_rate"].median == 2.4 and trial.cohort[
+        "microglia.activation_rate"].median == 2.2
+    config = lesion_arm_config(varied, sample_cohort(varied)[0], None)
+    assert config.microglia.deactivation_rate == 0.6
+    summary = run_trial_over_draws(trial, shared_dir / "draws.csv", 2, shared_dir / "out", comm)
+    if comm.rank == 0:
+        text = summary.read_text()
+        assert "tolebrutinib 60 mg" in text and "parametric 5–95 %" in text
+        rows = (shared_dir / "out" / "effects_over_draws.csv").read_text().splitlines()
+        assert len(rows) == 1 + 2 * 3  # header + 2 draws x 3 arms
