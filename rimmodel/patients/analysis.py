@@ -146,10 +146,11 @@ def cumulative_incidence_figure(path, table: TrialTable, names: list[str], title
         fitter.plot_cumulative_density(ax=ax, ci_show=True)
         at_risk.append([int(np.sum(table.time[chosen] >= t)) for t in ticks])
     ax.set(xlabel="years since randomisation", ylabel="cumulative incidence of confirmed worsening",
-           title=title, xlim=(0, ticks[-1]), ylim=(0, None))
+           xlim=(0, ticks[-1]), ylim=(0, None))
+    ax.set_title(title, fontsize=9)
     ax.grid(alpha=0.3)
+    header = f"{'at risk, yr':>18}: " + " ".join(f"{t:>5.1f}" for t in ticks)
     rows = "\n".join(f"{name[:18]:>18}: " + " ".join(f"{n:>5d}" for n in counts) for name, counts in zip(names, at_risk))
-    ax.text(0.0, -0.22, "at risk at " + " ".join(f"{t:>5.1f}" for t in ticks) + " yr\n" + rows, transform=ax.transAxes,
-            fontsize=7, family="monospace", va="top")
+    ax.text(0.0, -0.16, header + "\n" + rows, transform=ax.transAxes, fontsize=7, family="monospace", va="top")
     fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)

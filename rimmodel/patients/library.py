@@ -185,6 +185,10 @@ class SectionLibrary:
             comm.Barrier()
             if comm.rank == 0:
                 merge_parts(self.path)
+                try:  # every group has removed its own scratch directory
+                    self.path.with_name(f"{self.path.name}.scratch").rmdir()
+                except OSError:
+                    pass
             comm.Barrier()
         self._load(list(wanted))
         return BuildReport(runs=len(missing), cached=len(wanted) - len(missing),

@@ -25,7 +25,7 @@ def write_outputs(run: TrialRun, out_dir: Path) -> Path:
     _sensitivity_csv(out_dir / "sensitivity.csv", run)
     (out_dir / "results.json").write_text(json.dumps(results_dict(run), indent=1, default=_json_default))
     cumulative_incidence_figure(out_dir / FIGURE, run.first_table, run.names,
-                                f"{run.design.design.name}: confirmed disability worsening")
+                                f"{run.design.design.name}\nconfirmed disability worsening, first replicate trial")
     path = out_dir / "report.md"
     path.write_text("\n".join(report_lines(run)) + "\n")
     return path
@@ -70,6 +70,8 @@ def replicate_summary(run: TrialRun) -> dict:
 def _estimate(e: Estimate, digits: int = 2) -> str:
     if e.missing:
         return f"– ({e.note})"
+    if not (np.isfinite(e.low) and np.isfinite(e.high)):
+        return f"{e.value:.{digits}f}"
     p = f", p = {e.p:.2g}" if np.isfinite(e.p) else ""
     return f"{e.value:.{digits}f} ({e.low:.{digits}f}–{e.high:.{digits}f}{p})"
 
@@ -152,6 +154,11 @@ def _calibration_lines(run: TrialRun) -> list[str]:
                 f"{run.design.disability.reference_time:g} yr; {cohort} placebo patients reach {c.achieved:.1%} "
                 f"confirmed worsening by {c.follow_up:g} yr (noise and relapses alone: {c.floor:.1%})."]
     source = f" ({run.design.calibration.source})" if run.design.calibration.source else ""
+    if c.floor >= c.target:
+        return [f"Calibration failed to reach its target from above: measurement noise and relapses alone already "
+                f"give {c.floor:.1%} confirmed worsening by {c.follow_up:g} yr in {cohort} placebo patients (target "
+                f"{c.target:.1%}{source}), so G = 0 and no damage shows in the endpoint. Lower "
+                "disability.measurement_sd or check the target."]
     return [f"Calibration: the disability scale G is the one number fitted: {c.scale:.3f} EDSS points of mean "
             f"untreated worsening by {run.design.disability.reference_time:g} yr brings a separate cohort of {cohort} "
             f"placebo patients to {c.achieved:.1%} confirmed worsening by {c.follow_up:g} yr (target {c.target:.1%}"
@@ -192,6 +199,8 @@ def _published_lines(run: TrialRun) -> list[str]:
     for ref in run.design.references:
         arm = ref.arm or run.names[1]
         model = PREDICTIONS[ref.endpoint](run.results[0], arm)
+        if ref.endpoint.startswith("placebo"):
+            arm = run.names[0]
         interval = f" ({ref.low:g}–{ref.high:g})" if np.isfinite(ref.low) and np.isfinite(ref.high) else ""
         lines.append(f"| {ref.endpoint} | {arm} | {_estimate(model)} | {ref.value:g}{interval} | {ref.source} |")
     return [*lines, ""]
@@ -235,7 +244,8 @@ def _sensitivity_lines(run: TrialRun) -> list[str]:
         for name in treated:
             hr, low, high, median, p_low, p_high = row.hazard_ratio[name]
             cells.append(f"{hr:.2f} ({low:.2f}–{high:.2f}); {median:.2f} [{p_low:.2f}–{p_high:.2f}]")
-        lines.append(f"| {row.label} | {row.scale:.3f} | {row.placebo_calibrated:.1%} / {row.placebo_proportion:.1%} | "
+        floor = " (noise alone exceeds the target: G = 0)" if row.scale == 0.0 else ""
+        lines.append(f"| {row.label}{floor} | {row.scale:.3f} | {row.placebo_calibrated:.1%} / {row.placebo_proportion:.1%} | "
                      + " | ".join(cells) + " |")
     return [*lines, ""]
 

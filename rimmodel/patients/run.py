@@ -20,7 +20,7 @@ from rimmodel.patients.population import CALIBRATION_COHORT
 from rimmodel.patients.sensitivity import SensitivityRow, sensitivity_table
 from rimmodel.patients.simulate import (ArmPlan, PatientCourse, arm_plans, needed_classes, randomise,
                                         simulate_cohort)
-from rimmodel.patients.trajectories import BuildReport
+from rimmodel.patients.trajectories import BuildReport, LesionTrajectories
 
 
 @dataclass
@@ -44,12 +44,14 @@ class TrialRun:
         return [plan.name for plan in self.plans]
 
 
-def run_design(design: TrialDesign, cache_path: str | Path, comm) -> TrialRun:
+def run_design(design: TrialDesign, cache_path: str | Path, comm, library: LesionTrajectories | None = None) -> TrialRun:
+    """``library``: any LesionTrajectories (default: the section library cached at ``cache_path``)."""
     clock = {"started": time.perf_counter()}
     draws = load_draws(design.parameters.draws, design.directory, design.parameters.keep)
-    library = SectionLibrary(design.lesion_library, design.model, draws, design.horizon, cache_path)
+    if library is None:
+        library = SectionLibrary(design.lesion_library, design.model, draws, design.horizon, cache_path)
     plans = arm_plans(design, library.horizon)
-    lesions, cortices = needed_classes(plans, len(draws), library.horizon, design.lesion_library.course_resolution)
+    lesions, cortices = needed_classes(design, plans, len(draws), library.horizon)
     build = library.ensure(lesions, cortices, comm)
     clock["library"] = time.perf_counter()
 

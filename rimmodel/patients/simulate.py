@@ -67,10 +67,13 @@ def arm_plans(design: TrialDesign, horizon: float) -> list[ArmPlan]:
     return plans
 
 
-def needed_classes(plans: list[ArmPlan], draws: int, horizon: float, resolution: float):
-    """Every lesion and cortex class a trial can ask for: all courses new lesions may start under."""
+def needed_classes(design: TrialDesign, plans: list[ArmPlan], draws: int, horizon: float):
+    """Every lesion and cortex class a trial can ask for: all courses new lesions may start under, in every
+    location the population has lesions in."""
+    resolution = design.lesion_library.course_resolution
     courses = {plan.course.tail(start) for plan in plans for start in np.arange(0.0, horizon - 1e-9, resolution)}
-    lesions = {LesionClass(location, rim, course, draw) for location in LOCATIONS for rim in (True, False)
+    locations = [name for name, share in zip(LOCATIONS, design.history.location_shares) if share > 0]
+    lesions = {LesionClass(location, rim, course, draw) for location in locations for rim in (True, False)
                for course in courses for draw in range(draws)}
     cortices = {CortexClass(plan.course, draw) for plan in plans for draw in range(draws)}
     return lesions, cortices
