@@ -9,7 +9,8 @@ import pytest
 from rimmodel.teaching import TEACHING_DIR, list_demos, run_teaching_demo
 
 BIN = Path(sys.executable).parent
-DEMOS = ["01_chronic_active_rim", "02_surface_in_damage", "03_btk_inhibition", "04_stable_mri_worsening_function"]
+DEMOS = ["01_chronic_active_rim", "02_surface_in_damage", "03_btk_inhibition", "04_stable_mri_worsening_function",
+         "06_lesion_vs_patient_endpoints"]
 
 
 def test_the_four_demos_are_listed():

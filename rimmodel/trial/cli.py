@@ -15,6 +15,7 @@ def register(commands) -> None:
     trial.add_argument("--draws", type=Path, help="posterior draws (rimmodel calibrate's *_draws.csv): rerun the "
                        "trial under --draws-count of them, so effect sizes carry parametric uncertainty")
     trial.add_argument("--draws-count", type=int, default=8, help="posterior draws to run (default 8)")
+    trial.add_argument("--cache", type=Path, help="lesion library shared between designs (default: OUT/lesion_library.h5)")
     trial.set_defaults(handler=_trial)
 
 
@@ -25,7 +26,12 @@ def _trial(args) -> int:
     from rimmodel.trial.runner import run_trial
 
     from rimmodel.io.output_dir import check_output_directory
+    from rimmodel.patients.design import is_design_file
 
+    if is_design_file(args.config):  # a patient-level design (docs/patients.md)
+        from rimmodel.patients.cli import run_trial_design
+
+        return run_trial_design(args.config, args.out, args.cache)
     trial = load_trial(args.config, args.overrides)  # validated before anything runs
     out = check_output_directory(args.out or Path("runs") / args.config.stem)
     if args.draws is not None:
