@@ -9,12 +9,25 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
 
 class ConfigError(ValueError):
-    """A configuration value is unknown, of the wrong type or out of range."""
+    """A configuration value is unknown, of the wrong type or out of range.
+
+    Always one line: messages quote what the user wrote, and a key or value holding a line
+    break or another control character is shown escaped (as Python would) instead."""
+
+    def __init__(self, message: str = ""):
+        super().__init__("".join(_escaped(character) for character in str(message)))
+
+
+def _escaped(character: str) -> str:
+    if unicodedata.category(character) not in ("Cc", "Zl", "Zp"):
+        return character
+    return repr(character)[1:-1]
 
 
 @dataclass(frozen=True)

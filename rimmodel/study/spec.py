@@ -100,6 +100,9 @@ def load_study(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) ->
     unknown = set(raw) - {"study", "model", "parameters"}
     if unknown:
         raise ConfigError(f"{path}: unknown table(s) {sorted(unknown)}; expected [study], [model], [parameters.*]")
+    for table in ("model", "parameters"):
+        if not isinstance(raw.get(table, {}), dict):
+            raise ConfigError(f"{table}: expected a table ([{table}] or [{table}.*]) in {path}, got {raw[table]!r}")
     settings = build_section(StudyParameters, raw.get("study", {}), prefix="study.")
     model_config = _base_config(path, settings, raw.get("model", {}))
     distributions, fixed = {}, {}
@@ -127,10 +130,10 @@ def _base_config(path: Path, settings: StudyParameters, inline: dict) -> dict:
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
             raise ConfigError(f"study.base: {base}: not a readable UTF-8 TOML file: "
                               f"{' '.join(str(error).split())}") from None
-    for layer in layers:
+    for layer, where in zip(layers, ["study.base", "model"][-len(layers):]):
         for section, values in layer.items():
             if not isinstance(values, dict):
-                raise ConfigError(f"model.{section}: expected a table")
+                raise ConfigError(f"{where}.{section}: expected a table")
             raw.setdefault(section, {}).update(values)
     return raw
 
