@@ -35,7 +35,7 @@ import hashlib, json, sys, time, h5py
 sys.path.insert(0, sys.argv[3])
 from rimmodel.io.field_series import read_fields
 run, mode = sys.argv[1], sys.argv[2]
-reads, errors, seen = 0, {}, {}
+reads, errors, seen = 0, {}, []
 deadline = time.monotonic() + 600
 while time.monotonic() < deadline:
     try:
@@ -47,7 +47,7 @@ while time.monotonic() < deadline:
             series = read_fields(run)
             index = len(series.times) - 1
             path = series._paths["microglia"][index]
-            seen[path] = hashlib.sha1(series.values("microglia", index).tobytes()).hexdigest()
+            seen.append((path, hashlib.sha1(series.values("microglia", index).tobytes()).hexdigest()))
             reads += 1
     except Exception as error:
         key = type(error).__name__
@@ -73,19 +73,20 @@ def trial(directory: Path, writer_locking: bool, mode: str) -> dict:
     reader = subprocess.run([sys.executable, "-c", READER, str(run), mode, str(REPO)], env=env,
                             capture_output=True, text=True)
     writer.wait()
-    found = json.loads(reader.stdout or '{"reads": 0, "errors": {"no output": 1}, "seen": {}}')
+    found = json.loads(reader.stdout or '{"reads": 0, "errors": {"no output": 1}, "seen": []}')
     status = json.loads((run / "status.json").read_text())["status"]
     return {"mode": mode, "writer_hdf5_locking": writer_locking, "run": status,
             "reads": found["reads"], "reader_errors": found["errors"],
-            "values_differing_from_final_file": _differing(run, found["seen"])}
+            "values_read": len(found["seen"]), "values_differing_from_final_file": _differing(run, found["seen"])}
 
 
-def _differing(run: Path, seen: dict) -> int:
+def _differing(run: Path, seen: list) -> int:
+    """How many of the (dataset, digest) pairs a reader saw differ from the finished file."""
     if not seen:
         return 0
     with h5py.File(run / "fields.h5", "r") as h5:
-        return sum(hashlib.sha1(h5[path][()].ravel().tobytes()).hexdigest() != digest
-                   for path, digest in seen.items() if path in h5)
+        final = {path: hashlib.sha1(h5[path][()].ravel().tobytes()).hexdigest() for path, _ in seen if path in h5}
+    return sum(final.get(path) != digest for path, digest in seen)
 
 
 def main() -> None:
@@ -107,7 +108,8 @@ def main() -> None:
             errors = sum(sum(r["reader_errors"].values()) for r in chosen)
             print(f"writer HDF5 locking {'on ' if writer_locking else 'off'}, reader {mode}: runs completed "
                   f"{completed}/{len(chosen)}; reads {sum(r['reads'] for r in chosen)}, reader errors {errors}, "
-                  f"values differing from the final file {sum(r['values_differing_from_final_file'] for r in chosen)}")
+                  f"field arrays read {sum(r['values_read'] for r in chosen)}, differing from the final file "
+                  f"{sum(r['values_differing_from_final_file'] for r in chosen)}")
 
 
 if __name__ == "__main__":

@@ -9,8 +9,8 @@ from rimmodel.config import ConfigError, ModelConfig, config_to_toml
 from rimmodel.fem import MPI
 from rimmodel.geometry import build_domain
 from rimmodel.geometry.depth import depth_below_pia
-from rimmodel.io.checkpoint import CHECKPOINT_DIR, Checkpoint, read_checkpoint
 from rimmodel.interrupts import Interrupted, deferred_signals, stop_requested
+from rimmodel.io.checkpoint import CHECKPOINT_DIR, Checkpoint, read_checkpoint
 from rimmodel.io.provenance import provenance
 from rimmodel.io.results import (CONFIG_FILE, FIELDS_FILE, OBSERVABLES_FILE, STATUS_FILE, RunRecord, read_status,
                                  stale_reason)
