@@ -14,6 +14,7 @@ from rimmodel.cli import _parser
 from rimmodel.config import load_config
 from rimmodel.geometry.mesh_cli import mesh_parameters
 from rimmodel.study.spec import load_study
+from rimmodel.patients.design import is_design_file, load_design
 from rimmodel.trial.config import load_trial
 
 REPO = Path(__file__).resolve().parents[1]
@@ -56,6 +57,9 @@ def test_a_documented_command_parses_and_its_inputs_validate(line, words):
         mesh_parameters(args.kind, args.size, args.overrides)
     elif args.command in ("run", "config") and args.config is not None:
         load_config(REPO / args.config, args.overrides)
+    elif args.command == "trial" and is_design_file(REPO / args.config):
+        assert not args.overrides, f"--set does not apply to a trial design: {line}"
+        load_design(REPO / args.config)
     elif args.command == "trial":
         load_trial(REPO / args.config, args.overrides)
     elif args.command == "study":

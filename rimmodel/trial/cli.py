@@ -29,7 +29,12 @@ def _trial(args) -> int:
     from rimmodel.patients.design import is_design_file
 
     if is_design_file(args.config):  # a patient-level design (docs/patients.md)
+        from rimmodel.config import ConfigError
         from rimmodel.patients.cli import run_trial_design
+
+        if args.overrides or args.draws is not None:
+            raise ConfigError(f"{args.config} is a patient-level trial design: --set and --draws apply to "
+                              f"lesion-level trial files; edit the design (its [parameters] table) instead")
 
         return run_trial_design(args.config, args.out, args.cache)
     trial = load_trial(args.config, args.overrides)  # validated before anything runs
