@@ -79,8 +79,9 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("name", nargs="?", help="a teaching demo (experiments/teaching/), e.g. 1 or chronic_active_rim")
     demo.add_argument("--list", action="store_true", help="list the teaching demos")
     demo.add_argument("--out", type=Path, help="output directory (default runs/demo or runs/teaching/NAME)")
-    demo.add_argument("--years", type=float, default=10.0)
-    demo.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE")
+    demo.add_argument("--years", type=float, help="reference demo only: simulated years (default 10)")
+    demo.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                      help="reference demo only: override a config value (repeatable)")
     demo.set_defaults(handler=_demo)
 
     show = commands.add_parser("config", help="print the resolved, validated config as TOML, each key "
@@ -214,18 +215,23 @@ def run_summary(record, out: Path) -> str:
 
 def _demo(args) -> int:
     if args.list or args.name:
+        from rimmodel.config import ConfigError
         from rimmodel.teaching import list_demos, run_teaching_demo
 
         if args.list:
             for stem, title in list_demos().items():
                 print(f"{stem:<40} {title}")
             return 0
+        if args.years is not None or args.overrides:
+            raise ConfigError(f"demo {args.name}: --years and --set apply to the reference demo only; a teaching "
+                              "demo runs the scenarios whose claims it checks (drop them, or use rimmodel run)")
         run_teaching_demo(args.name, args.out)
         return 0
     from rimmodel.demo import run_demo
     from rimmodel.io.output_dir import check_output_directory
 
-    run_demo(check_output_directory(args.out or Path("runs/demo")), args.years, tuple(args.overrides))
+    run_demo(check_output_directory(args.out or Path("runs/demo")), 10.0 if args.years is None else args.years,
+             tuple(args.overrides))
     return 0
 
 

@@ -2,7 +2,8 @@
 
 ``rimmodel demo --list`` lists them; ``rimmodel demo NAME`` runs one (``NAME`` is the file
 stem, or its number). Each notebook writes its figures to ``RIMMODEL_DEMO_OUT`` (default
-``runs/teaching/<stem>``) and asserts the claim it teaches, so CI checks the lesson.
+``runs/teaching/<stem>``), shows them inline when run in Jupyter, and asserts the claim it
+teaches, so CI checks the lesson.
 """
 
 from __future__ import annotations
@@ -58,6 +59,28 @@ def demo_output_dir(stem: str) -> Path:
     out = Path(os.environ.get(OUT_VARIABLE, Path("runs/teaching") / stem))
     out.mkdir(parents=True, exist_ok=True)
     return out
+
+
+def show(figure: str | Path) -> None:
+    """A figure file (PNG or GIF) inline when the notebook runs in a Jupyter kernel; as a script,
+    where it was written."""
+    figure = Path(figure)
+    if not _in_jupyter_kernel():
+        print(f"figure: {figure}")
+        return
+    from IPython.display import Image, display
+
+    display(Image(filename=str(figure)))
+
+
+def _in_jupyter_kernel() -> bool:
+    import sys
+
+    if "IPython" not in sys.modules:  # a script never imported it: no kernel to display in
+        return False
+    from IPython import get_ipython
+
+    return getattr(get_ipython(), "kernel", None) is not None
 
 
 def run_scenarios(scenarios: dict[str, tuple[str, ...]], out_dir: Path, comm=None) -> dict[str, Path]:

@@ -1,7 +1,9 @@
-"""The demo writes both runs and its two figures (short horizon here; the full one is benchmarked)."""
+"""The demo writes both runs and its two figures (short horizon here; the full one is benchmarked),
+and its comparison is what ``rimmodel compare`` draws for the same runs."""
 
 import numpy as np
 
+from rimmodel.cli import main
 from rimmodel.demo import run_demo
 from rimmodel.io.results import read_run
 
@@ -20,3 +22,8 @@ def test_demo_writes_runs_and_figures(shared_dir, comm):
         comparison = matplotlib.image.imread(outputs["comparison"])[..., :3]
         half = comparison.shape[1] // 2
         assert np.abs(comparison[:, :half] - comparison[:, half:2 * half]).mean() > 1e-3  # arms differ
+        compared = shared_dir / "compared"
+        assert main(["compare", str(outputs["untreated"]), str(outputs["btk_0.8"]), "--labels", "untreated",
+                     "btk_0.8", "--times", "1", "--out", str(compared)]) == 0
+        same_time = matplotlib.image.imread(compared / "snapshot_t001.00yr.png")[..., :3]
+        assert np.array_equal(comparison, same_time)  # same layers, same colour limits, same pixels

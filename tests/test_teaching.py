@@ -1,4 +1,6 @@
-"""The four teaching demos run as scripts, assert their claims, and are valid jupytext notebooks."""
+"""The four teaching demos: valid jupytext notebooks that, executed in a Jupyter kernel, assert
+their claims and show their figures inline; ``rimmodel demo`` lists them and refuses options
+that only the reference demo takes."""
 
 import subprocess
 import sys
@@ -6,11 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from rimmodel.teaching import TEACHING_DIR, list_demos, run_teaching_demo
+from rimmodel.teaching import OUT_VARIABLE, TEACHING_DIR, list_demos
 
 BIN = Path(sys.executable).parent
 DEMOS = ["01_chronic_active_rim", "02_surface_in_damage", "03_btk_inhibition", "04_stable_mri_worsening_function",
          "06_lesion_vs_patient_endpoints"]
+INLINE_FIGURES = {"01_chronic_active_rim": 3, "02_surface_in_damage": 1, "03_btk_inhibition": 1,
+                  "04_stable_mri_worsening_function": 1, "06_lesion_vs_patient_endpoints": 1}
 
 
 def test_the_four_demos_are_listed():
@@ -31,11 +35,36 @@ def test_each_demo_is_a_notebook_with_its_claims_and_a_glossary(stem):
 
 @pytest.mark.serial
 @pytest.mark.parametrize("stem", DEMOS)
-def test_each_demo_runs_and_its_claims_hold(stem, tmp_path):
-    # the claims are asserts inside the notebook: running it is the check
-    namespace = run_teaching_demo(stem.split("_", 1)[0], tmp_path)
-    assert namespace["out"] == tmp_path
-    assert any(tmp_path.glob("*.png")) or any(tmp_path.glob("*.gif")) or (tmp_path / "mri").is_dir()
+def test_each_demo_executes_as_a_notebook_shows_its_figures_inline_and_its_claims_hold(stem, tmp_path, monkeypatch):
+    """Run in a Jupyter kernel as a student would open it; the claims are asserts inside the
+    notebook, so a failing claim fails the execution. Every figure it writes is also displayed."""
+    jupytext = pytest.importorskip("jupytext")
+    nbclient = pytest.importorskip("nbclient")
+    notebook = jupytext.read(TEACHING_DIR / f"{stem}.py")
+    monkeypatch.setenv(OUT_VARIABLE, str(tmp_path))  # the kernel inherits the environment
+    nbclient.NotebookClient(notebook, timeout=900, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    shown = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs
+             if output.output_type == "display_data" and any(kind.startswith("image/") for kind in output.data)]
+    assert len(shown) == INLINE_FIGURES[stem]
+    written = [*tmp_path.glob("*.png"), *tmp_path.glob("*.gif")]
+    assert len(written) == INLINE_FIGURES[stem]
+
+
+def test_run_as_a_script_a_demo_names_its_figures_instead_of_showing_them(tmp_path, capsys):
+    from rimmodel.teaching import show
+
+    show(tmp_path / "figure.png")
+    assert capsys.readouterr().out == f"figure: {tmp_path / 'figure.png'}\n"
+
+
+@pytest.mark.serial
+def test_teaching_demos_refuse_the_reference_demos_options():
+    for option in (["--years", "2"], ["--set", "time.end=2"]):
+        result = subprocess.run([str(BIN / "rimmodel"), "demo", "1", *option], capture_output=True, text=True)
+        assert result.returncode == 2
+        assert "--years and --set apply to the reference demo only" in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
 
 
 @pytest.mark.serial

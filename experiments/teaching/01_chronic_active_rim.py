@@ -28,7 +28,7 @@ import numpy as np
 
 from rimmodel.fem import MPI
 from rimmodel.io.results import read_run
-from rimmodel.teaching import demo_output_dir, run_scenarios
+from rimmodel.teaching import demo_output_dir, run_scenarios, show
 
 out = demo_output_dir("01_chronic_active_rim")
 runs = run_scenarios({"untreated": ("time.end=10", "time.output_interval=0.5")}, out)
@@ -40,8 +40,9 @@ rim_outer_radius = core_radius + lesion.observables["rim_thickness"]  # mm: core
 # %% [markdown]
 # ## The lesion grows, and its rim travels with the edge
 #
-# "Radius" here is the radius of a circle with the same area as the demyelinated region. The rim
-# is the band of activated microglia just outside it.
+# "Radius" here is the radius of a circle with the same area as the demyelinated region. The rim,
+# as measured here, is the band outside that edge where microglial activation is still above 10%
+# of capacity (between the white and the cyan line in the pictures below).
 
 # %%
 if MPI.COMM_WORLD.rank == 0:
@@ -55,18 +56,26 @@ if MPI.COMM_WORLD.rank == 0:
 # %% [markdown]
 # ## Watch it
 #
-# The animation shows myelin loss (left) and activated microglia (right) every six months.
-# The white contour is the lesion edge; the microglia form a bright ring just outside it.
+# The animation shows the lesion every six months: myelin loss in the top row, activated
+# microglia in the bottom row. The white line is the lesion edge (half the myelin gone); the cyan
+# line is where microglial activation falls to 10% of capacity; the pink line is where the cortex
+# (above it) meets the white matter. From about year three on, the microglia are brightest in a
+# band just *inside* the white line, in tissue that is losing its myelin now, and their activation
+# reaches a few tenths of a millimetre beyond it, out to the cyan line: that outer fringe is the
+# rim measured in the table above. The last picture is year ten, followed by the numbers as plots.
 
 # %%
 if MPI.COMM_WORLD.rank == 0:
     from rimviz.plots import plot_time_series
-    from rimviz.render import write_animation
+    from rimviz.render import write_animation, write_snapshots
 
-    frames = write_animation([runs["untreated"]], out / "chronic_active_rim.gif", ["myelin_loss", "microglia"],
-                             labels=["untreated"], fps=4.0)
-    plot_time_series([runs["untreated"]], ["untreated"], out / "lesion_size.png")
-    print(f"animation ({frames} frames): {out / 'chronic_active_rim.gif'}")
+    layers = ["myelin_loss", "microglia"]
+    frames = write_animation([runs["untreated"]], out / "chronic_active_rim.gif", layers, labels=["untreated"],
+                             fps=4.0)
+    show(out / "chronic_active_rim.gif")
+    show(write_snapshots([runs["untreated"]], out, layers, [years[-1]], labels=["untreated"])[0])
+    show(plot_time_series([runs["untreated"]], ["untreated"], out / "lesion_size.png", columns=3))
+    print(f"animation: {frames} frames")
 
 # %% [markdown]
 # ## What this demo claims (checked when it runs)

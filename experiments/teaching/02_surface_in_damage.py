@@ -28,7 +28,7 @@ import numpy as np
 
 from rimmodel.fem import MPI
 from rimmodel.io.results import read_run
-from rimmodel.teaching import demo_output_dir, run_scenarios
+from rimmodel.teaching import demo_output_dir, run_scenarios, show
 
 out = demo_output_dir("02_surface_in_damage")
 runs = run_scenarios({
@@ -81,7 +81,8 @@ if MPI.COMM_WORLD.rank == 0:
     ax.legend()
     fig.tight_layout()
     fig.savefig(out / "surface_in_profile.png", dpi=120)
-    print(f"figure: {out / 'surface_in_profile.png'}")
+    plt.close(fig)
+    show(out / "surface_in_profile.png")
     for depth, with_f, without in zip(centres, profile["with_follicles"], profile["without_follicles"]):
         print(f"  {depth:4.2f} mm  with {with_f:.3f}  without {without:.3f}  difference {with_f - without:.3f}")
 

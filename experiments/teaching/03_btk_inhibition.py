@@ -30,7 +30,7 @@ import numpy as np
 
 from rimmodel.fem import MPI
 from rimmodel.io.results import read_run
-from rimmodel.teaching import demo_output_dir, run_scenarios
+from rimmodel.teaching import demo_output_dir, run_scenarios, show
 
 TEN_YEARS = ("time.end=10",)
 out = demo_output_dir("03_btk_inhibition")
@@ -69,7 +69,8 @@ if MPI.COMM_WORLD.rank == 0:
     ax.legend()
     fig.tight_layout()
     fig.savefig(out / "btk_radius.png", dpi=120)
-    print(f"figure: {out / 'btk_radius.png'}")
+    plt.close(fig)
+    show(out / "btk_radius.png")
 
 # %% [markdown]
 # ## What this demo claims (checked when it runs)

@@ -31,7 +31,7 @@
 import numpy as np
 
 from rimmodel.fem import MPI
-from rimmodel.teaching import demo_output_dir, run_scenarios
+from rimmodel.teaching import demo_output_dir, run_scenarios, show
 
 out = demo_output_dir("04_stable_mri_worsening_function")
 runs = run_scenarios({"treated_old_lesion": (
@@ -70,6 +70,28 @@ if MPI.COMM_WORLD.rank == 0:
         print(f"{year:5.0f} {t2_volume[k]:17.0f} {flag:>14} {sel:>4} {axon_loss[k]:17.1f} {disability[k]:17.3f}")
     print(f"\nEvery yearly report reads 'no new or enlarging lesions', yet axon loss grew "
           f"{axon_loss[-1] / axon_loss[0]:.1f}-fold.")
+
+# %% [markdown]
+# The same numbers as a picture. Left, what the radiologist compares: the T2 lesion volume at each
+# yearly scan, each yearly step too small to count as "enlarging". Right, what the
+# scanner barely sees: axon loss, rising every year.
+
+# %%
+if MPI.COMM_WORLD.rank == 0:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (seen, unseen) = plt.subplots(1, 2, figsize=(9, 3.5), constrained_layout=True)
+    seen.bar(scans.times, t2_volume, width=0.6, color="0.55")
+    seen.set(xlabel="year of scan", ylabel="T2 lesion volume (mm³)",
+             title=f"new or enlarging lesions: {int(new_or_enlarging.sum())} in 10 years")
+    unseen.plot(scans.times, axon_loss, marker="o", color="tab:red")
+    unseen.set(xlabel="year of scan", ylabel="axon loss (mm³)", title="axon loss")
+    fig.savefig(out / "stable_mri_worsening_function.png", dpi=120)
+    plt.close(fig)
+    show(out / "stable_mri_worsening_function.png")
 
 # %% [markdown]
 # ## Why the scans look stable

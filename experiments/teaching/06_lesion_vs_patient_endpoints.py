@@ -34,7 +34,7 @@ from rimmodel.patients.draws import DefaultParameters
 from rimmodel.patients.library import SectionLibrary
 from rimmodel.patients.run import run_design
 from rimmodel.patients.trajectories import LesionClass
-from rimmodel.teaching import demo_output_dir
+from rimmodel.teaching import demo_output_dir, show
 
 out = demo_output_dir("06_lesion_vs_patient_endpoints")
 design = design_from_dict({
@@ -155,6 +155,7 @@ if MPI.COMM_WORLD.rank == 0:
         ax.legend(fontsize=8)
     fig.savefig(out / "lesion_vs_patient.png", dpi=110)
     plt.close(fig)
+    show(out / "lesion_vs_patient.png")
 
 # %% [markdown]
 # ## What this demo claims (checked when it runs)

@@ -62,8 +62,9 @@ def draw_panel(plotter, series: FieldSeries, index: int, chosen: Layer, limits: 
     ``tissue_boundary``, computed once per run). The colour bar, shared by a row, is drawn once."""
     mesh = to_pyvista(series)
     mesh.point_data[chosen.name] = chosen.values(series, index)
-    mesh.point_data["myelin"] = series.values("myelin", index)
-    mesh.point_data["microglia"] = series.values("microglia", index)
+    for outlined in ("myelin", "microglia"):  # the fields the lines are drawn from, if the run has them
+        if outlined in series.names:
+            mesh.point_data[outlined] = series.values(outlined, index)
     bar = {"title": chosen.title, "vertical": False, "position_x": 0.12, "position_y": BAR_BOTTOM, "width": 0.76,
            "height": BAR_HEIGHT, "label_font_size": 14, "fmt": "%.2f", "n_labels": 5,
            "unconstrained_font_size": True}
@@ -98,6 +99,8 @@ def _outline_lesion_and_rim(plotter, mesh) -> None:
     """White line: lesion edge (myelin = 0.5); cyan: outer edge of the rim (microglia = 0.1)."""
     for scalars, value, colour in (("myelin", MYELIN_THRESHOLD, LESION_EDGE),
                                    ("microglia", MICROGLIA_THRESHOLD, RIM_EDGE)):
+        if scalars not in mesh.point_data:
+            continue
         contour = mesh.contour([value], scalars=scalars)
         if contour.n_points:
             plotter.add_mesh(contour, color=colour, line_width=2)
