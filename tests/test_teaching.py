@@ -1,4 +1,4 @@
-"""The four teaching demos run as scripts, assert their claims, and are valid jupytext notebooks."""
+"""The teaching demos run as scripts, assert their claims, and are valid jupytext notebooks."""
 
 import subprocess
 import sys
@@ -9,10 +9,11 @@ import pytest
 from rimmodel.teaching import TEACHING_DIR, list_demos, run_teaching_demo
 
 BIN = Path(sys.executable).parent
-DEMOS = ["01_chronic_active_rim", "02_surface_in_damage", "03_btk_inhibition", "04_stable_mri_worsening_function"]
+DEMOS = ["01_chronic_active_rim", "02_surface_in_damage", "03_btk_inhibition", "04_stable_mri_worsening_function",
+         "05_tissue_loss_and_iron"]
 
 
-def test_the_four_demos_are_listed():
+def test_the_demos_are_listed():
     listed = subprocess.run([str(BIN / "rimmodel"), "demo", "--list"], capture_output=True, text=True, check=True)
     assert list(list_demos()) == DEMOS
     for stem in DEMOS:

@@ -150,18 +150,6 @@ TISSUE_CASE = ("iron.clearance_rate=0.2",)
 BURNT_OUT = ("btk.cns_occupancy=1.0",)
 
 
-class WithoutTissueLoss:
-    """A run's fields with the tissue field hidden: the scanner reads T = 1 (no fluid). The tissue
-    field feeds no other equation, so this is exactly the same run without tissue loss."""
-
-    def __init__(self, fields):
-        self._fields = fields
-        self.names = [name for name in fields.names if name != "tissue"]
-
-    def __getattr__(self, name):
-        return getattr(self._fields, name)
-
-
 @dataclass
 class LesionCourse:
     """One lesion over the years: the model's own measures and the synthetic MRI's."""
@@ -262,12 +250,13 @@ def lesion_course(name: str, run_dir: Path) -> LesionCourse:
     """A run's lesion measures and its yearly synthetic scans (default MRI parameters)."""
     from rimmodel.io.results import read_run
     from rimmodel.mri import hidden_damage, mri_parameters, radiology_readouts, synthetic_scans
+    from rimmodel.mri.scans import WithoutFields
 
     params = mri_parameters()
     run, fields = read_run(run_dir), read_fields(run_dir)
     scans = synthetic_scans(fields, params)
     readouts = radiology_readouts(scans)
-    without = radiology_readouts(synthetic_scans(WithoutTissueLoss(fields), params))
+    without = radiology_readouts(synthetic_scans(WithoutFields(fields, "tissue"), params))
     damage = hidden_damage(fields, params, scans.times)
     lesion = np.interp(scans.times, run.time, run.observables["lesion_size"]) * params.slice_thickness
     return LesionCourse(
