@@ -1,4 +1,4 @@
-"""The four teaching demos: valid jupytext notebooks that, executed in a Jupyter kernel, assert
+"""The teaching demos: valid jupytext notebooks that, executed in a Jupyter kernel, assert
 their claims and show their figures inline; ``rimmodel demo`` lists them and refuses options
 that only the reference demo takes."""
 
@@ -12,12 +12,13 @@ from rimmodel.teaching import OUT_VARIABLE, TEACHING_DIR, list_demos
 
 BIN = Path(sys.executable).parent
 DEMOS = ["01_chronic_active_rim", "02_surface_in_damage", "03_btk_inhibition", "04_stable_mri_worsening_function",
-         "06_lesion_vs_patient_endpoints"]
+         "05_tissue_loss_and_iron", "06_lesion_vs_patient_endpoints"]
 INLINE_FIGURES = {"01_chronic_active_rim": 3, "02_surface_in_damage": 1, "03_btk_inhibition": 1,
-                  "04_stable_mri_worsening_function": 1, "06_lesion_vs_patient_endpoints": 1}
+                  "04_stable_mri_worsening_function": 1, "05_tissue_loss_and_iron": 2,
+                  "06_lesion_vs_patient_endpoints": 1}
 
 
-def test_the_four_demos_are_listed():
+def test_the_demos_are_listed():
     listed = subprocess.run([str(BIN / "rimmodel"), "demo", "--list"], capture_output=True, text=True, check=True)
     assert list(list_demos()) == DEMOS
     for stem in DEMOS:

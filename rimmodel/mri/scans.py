@@ -40,6 +40,19 @@ class Fields(Protocol):
     def index_at(self, t: float) -> int: ...
 
 
+class WithoutFields:
+    """A run's fields with some hidden, so the scanner reads the run as one without them: without
+    ``tissue`` it reads T = 1 (no tissue loss), without ``iron`` the phase of activated microglia.
+    Neither field feeds another equation, so hiding it gives exactly the same run without it."""
+
+    def __init__(self, fields: Fields, *hidden: str):
+        self._fields = fields
+        self.names = [name for name in fields.names if name not in hidden]
+
+    def __getattr__(self, name):
+        return getattr(self._fields, name)
+
+
 @dataclass
 class ScanSeries:
     """Synthetic images of every contrast at the scan times."""

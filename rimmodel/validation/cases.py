@@ -13,7 +13,7 @@ import numpy as np
 
 from rimmodel.config import load_config
 from rimmodel.io.field_series import read_fields
-from rimmodel.io.results import RunRecord
+from rimmodel.io.results import RunRecord, read_run
 from rimmodel.simulation import Simulation
 
 QUIET = ("output.fields=false", "output.progress=false")
@@ -150,18 +150,6 @@ TISSUE_CASE = ("iron.clearance_rate=0.2",)
 BURNT_OUT = ("btk.cns_occupancy=1.0",)
 
 
-class WithoutTissueLoss:
-    """A run's fields with the tissue field hidden: the scanner reads T = 1 (no fluid). The tissue
-    field feeds no other equation, so this is exactly the same run without tissue loss."""
-
-    def __init__(self, fields):
-        self._fields = fields
-        self.names = [name for name in fields.names if name != "tissue"]
-
-    def __getattr__(self, name):
-        return getattr(self._fields, name)
-
-
 @dataclass
 class LesionCourse:
     """One lesion over the years: the model's own measures and the synthetic MRI's."""
@@ -185,12 +173,12 @@ class LesionCourse:
     @property
     def microglia_extinct(self) -> float | None:
         """First output after year 1 with no microglial rim (None: still active at the end)."""
-        return _first_zero_after_peak(self.time, self.rim_size, start=1.0)
+        return _first_zero_after_appearance(self.time, self.rim_size, start=1.0)
 
     @property
     def iron_extinct(self) -> float | None:
         """First output after the iron rim appeared at which none is left (None: still there)."""
-        return _first_zero_after_peak(self.time, self.iron_rim_size)
+        return _first_zero_after_appearance(self.time, self.iron_rim_size)
 
     def edge_advance(self, start: float, end: float) -> float:
         """mm the edge moved between the scans at ``start`` and ``end``."""
@@ -215,7 +203,7 @@ def _extent(grid) -> tuple[float, float, float, float]:
             y[-1] + grid.spacing[1] / 2)
 
 
-def _first_zero_after_peak(time: np.ndarray, size: np.ndarray, start: float = 0.0) -> float | None:
+def _first_zero_after_appearance(time: np.ndarray, size: np.ndarray, start: float = 0.0) -> float | None:
     present = np.flatnonzero(size > 0)
     if present.size == 0:
         return None
@@ -260,14 +248,14 @@ def tissue_loss_case(out_dir: Path, years: float = 20.0, overrides: tuple[str, .
 
 def lesion_course(name: str, run_dir: Path) -> LesionCourse:
     """A run's lesion measures and its yearly synthetic scans (default MRI parameters)."""
-    from rimmodel.io.results import read_run
     from rimmodel.mri import hidden_damage, mri_parameters, radiology_readouts, synthetic_scans
+    from rimmodel.mri.scans import WithoutFields
 
     params = mri_parameters()
     run, fields = read_run(run_dir), read_fields(run_dir)
     scans = synthetic_scans(fields, params)
     readouts = radiology_readouts(scans)
-    without = radiology_readouts(synthetic_scans(WithoutTissueLoss(fields), params))
+    without = radiology_readouts(synthetic_scans(WithoutFields(fields, "tissue"), params))
     damage = hidden_damage(fields, params, scans.times)
     lesion = np.interp(scans.times, run.time, run.observables["lesion_size"]) * params.slice_thickness
     return LesionCourse(
