@@ -67,7 +67,7 @@ class _DoublePrecision:
         if "NumberType" in attributes or "Precision" in attributes:
             return match.group(0)
         if h5_name not in self.files:
-            with h5py.File(self.directory / h5_name, "r") as h5:
+            with h5py.File(self.directory / h5_name, "r", locking=False) as h5:
                 self.files[h5_name] = {name: obj.dtype.str[1:] for name, obj in _datasets(h5)}
         if self.files[h5_name].get(dataset.strip().lstrip("/")) != "f8":
             return match.group(0)
@@ -86,7 +86,8 @@ def add_attributes(xdmf: Path) -> None:
     Reads only the XDMF's list of datasets, never the mesh: this runs after every output."""
     run_dir = Path(xdmf).parent
     units = field_units(run_dir)
-    with h5py.File(Path(xdmf).with_suffix(".h5"), "r+") as h5:
+    # no HDF5 file lock, like the field writer: a live reader holding the file must not stop the run
+    with h5py.File(Path(xdmf).with_suffix(".h5"), "r+", locking=False) as h5:
         if MESH_GEOMETRY in h5 and "units" not in h5[MESH_GEOMETRY].attrs:
             h5[MESH_GEOMETRY].attrs["units"] = "mm"
         if CELL_TAGS in h5 and "description" not in h5[CELL_TAGS].attrs:

@@ -56,7 +56,7 @@ def _readable(xdmf: Path, comm) -> bool:
     ok = None
     if comm.rank == 0:
         try:
-            with h5py.File(heavy, "r"):
+            with h5py.File(heavy, "r", locking=False):
                 ok = xdmf.is_file()
         except OSError:
             ok = False
