@@ -2,7 +2,8 @@
 
 Pure numpy + h5py, no FEM stack: the visualisation side reads runs with it.
 
-Layout of ``observables.h5`` (documented in docs/outputs.md):
+Layout of ``observables.h5`` (documented in docs/outputs.md)::
+
   attrs            status, reason, dimension, provenance (JSON), config (TOML)
   time             (n,) yr, output times
   observables/*    (n,) scalar time series, each with a ``units`` attribute (derived at writing:
