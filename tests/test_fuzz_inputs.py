@@ -29,8 +29,8 @@ from rimmodel.trial.config import load_trial
 SCALE = float(os.environ.get("RIMMODEL_FUZZ_SCALE", "1"))
 EXAMPLES = {kind: max(int(count * SCALE), 1) for kind, count in
             {"set": 200, "config": 150, "bytes": 100, "study": 100, "trial": 80, "record": 150}.items()}
-FUZZ = dict(deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                     HealthCheck.function_scoped_fixture])
+FUZZ = {"deadline": None, "database": None,
+        "suppress_health_check": [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]}
 
 
 def _keys(cls, prefix="") -> list[str]:
