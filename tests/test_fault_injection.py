@@ -227,9 +227,18 @@ def _results(study_dir: Path) -> dict:
     return found
 
 
+@pytest.fixture(scope="module")
+def study_reference(tmp_path_factory) -> Path:
+    """The undisturbed study, in this process (its samples run on one rank, as in groups of one)."""
+    directory = tmp_path_factory.mktemp("study_reference")
+    (directory / "study.toml").write_text(STUDY)
+    run_study(load_study(directory / "study.toml"), directory / "study", progress=False)
+    return directory / "study"
+
+
 @pytest.mark.serial
 @pytest.mark.parametrize("ranks", [1, 2])
-def test_a_study_stopped_by_signals_at_random_points_finishes_as_if_undisturbed(tmp_path, ranks):
+def test_a_study_stopped_by_signals_at_random_points_finishes_as_if_undisturbed(tmp_path, ranks, study_reference):
     rng = random.Random(SEED + 10 + ranks)
     study_file = tmp_path / "study.toml"
     study_file.write_text(STUDY)
@@ -259,9 +268,7 @@ def test_a_study_stopped_by_signals_at_random_points_finishes_as_if_undisturbed(
     assert finished.returncode == 0 and "8 completed, 0 failed, 0 pending" in finished.stdout, context
     assert sorted(line["index"] for line in _journal(study)) == list(range(8)), context  # each exactly once
     assert not list((study / "scratch").glob("*")), context
-    reference = tmp_path / "reference"
-    run_study(load_study(study_file), reference, progress=False)
-    _assert_same(_results(study), _results(reference), exact=True, context=context)
+    _assert_same(_results(study), _results(study_reference), exact=True, context=context)
     assert sorted(read_outcomes(study)) == list(range(8))
 
 
@@ -398,6 +405,28 @@ def test_a_held_run_lock_refuses_and_a_dead_holders_lock_is_taken_over(tmp_path)
     taken = RunLock(tmp_path)
     assert taken.taken_over["pid"] == dead["pid"]
     taken.release()
+
+
+def test_without_file_locks_the_lock_file_names_who_may_take_over(tmp_path, monkeypatch):
+    """File systems without flock (ENOLCK): the recorded holder decides."""
+    import errno
+
+    import rimmodel.io.run_lock as run_lock
+
+    def no_locks(fd, operation):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(run_lock.fcntl, "flock", no_locks)
+    held = RunLock(tmp_path)
+    with pytest.raises(RunDirectoryInUse, match=f"pid {os.getpid()}"):
+        RunLock(tmp_path)  # this process is alive
+    held.release()
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    (tmp_path / "run.lock").write_text(json.dumps({"pid": int(gone.stdout), "host": os.uname().nodename}))
+    RunLock(tmp_path).release()  # a dead holder on this host: taken over
+    (tmp_path / "run.lock").write_text(json.dumps({"pid": 1, "host": "another-node"}))
+    with pytest.raises(RunDirectoryInUse, match="another-node"):
+        RunLock(tmp_path)  # cannot be checked from here: refused
 
 
 def test_a_running_status_whose_process_is_gone_is_reported_stale():
