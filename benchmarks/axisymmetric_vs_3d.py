@@ -69,7 +69,7 @@ def main() -> None:
         rows.append(f"| {kind}, h = {size:g} mm | {run.dofs} | {seconds:.1f} | "
                     f"{radius(run.series['lesion_size'][-1]):.4f} | "
                     + " | ".join(f"{found[n][0]:.2%} / {found[n][1]:.2%}" for n in COMPARED) + " |")
-        log(f"{kind} h = {size}: done in {seconds:.1f} s")
+        log(f"{rows[-1]}  (done)")
     log(f"\nAgainst the axisymmetric model at h = {REFERENCE_SIZE} mm ({MPI.COMM_WORLD.size} rank(s)); "
         "each cell: difference at the end / max over the outputs:\n")
     log("| model | DOFs | wall (s) | lesion radius at end (mm) | " + " | ".join(COMPARED) + " |")
