@@ -56,7 +56,8 @@ def main() -> None:
     rank0 = MPI.COMM_WORLD.rank == 0
     log = (lambda text: print(text, flush=True)) if rank0 else (lambda text: None)
     reference = run_axisymmetric(configs(args.width, REFERENCE_SIZE, args.years)[0])
-    log(f"axisymmetric reference h = {REFERENCE_SIZE} mm: lesion radius {radius(reference.series['lesion_size'][-1]):.4f}"
+    log(f"axisymmetric reference h = {REFERENCE_SIZE} mm: lesion radius "
+        f"{radius(reference.series['lesion_size'][-1]):.4f}"
         f" mm at {args.years:g} yr; " + ", ".join(f"{n} {reference.series[n][-1]:.4g}" for n in COMPARED[1:]))
     rows, stored = [], {"reference": vars(reference)}
     for kind, size in [("axisymmetric", h) for h in args.sizes] + [("3D quarter slab", h) for h in args.sizes]:

@@ -193,15 +193,18 @@ def main() -> None:
         f"{single['simulation_run_s']:.3f} | {single['simulation_run_s']:.3f} | {single['simulation_cpu_s']:.3f} |",
         f"| radial, RadialBatch of 1 | {5 * (round(OUTER_RADIUS / size) + 1)} | {single['batch_run_s']:.3f} | "
         f"{single['batch_run_s']:.3f} | {single['batch_cpu_s']:.3f} |"]
-    lines += [f"| radial, batch of {row['samples']} (build {row['build_s']:.2f} s) | {row['dofs']} | {row['run_s']:.2f} | "
+    lines += [f"| radial, batch of {row['samples']} (build {row['build_s']:.2f} s) | {row['dofs']} | "
+              f"{row['run_s']:.2f} | "
               f"{row['per_sample_s']:.4f} | {row['per_sample_cpu_s']:.4f} |" for row in batches]
     log("\n" + "\n".join(lines) + "\n")
     for ranks, rate in rates.items():
-        log(f"- throughput, {ranks} rank(s), batches of {batch_size}: {rate['samples']} lesions in {rate['wall_s']:.1f} s"
+        log(f"- throughput, {ranks} rank(s), batches of {batch_size}: {rate['samples']} lesions in "
+            f"{rate['wall_s']:.1f} s"
             f" = {rate['runs_per_hour']:,.0f} lesion-runs/hour")
     log(f"- per sample, best batch ({best['samples']}) / one radial Simulation run: "
         f"{best['per_sample_s'] / single['simulation_run_s']:.3f}; / RadialBatch of 1: "
-        f"{best['per_sample_s'] / single['batch_run_s']:.3f}; / 2D section run: {best['per_sample_s'] / section['run_s']:.4f}")
+        f"{best['per_sample_s'] / single['batch_run_s']:.3f}; / 2D section run: "
+        f"{best['per_sample_s'] / section['run_s']:.4f}")
     log(f"- CPU per sample, best batch / 2D section run: {best['per_sample_cpu_s'] / section['cpu_s']:.4f}; the "
         f"run-time ratio of this machine's load: 2D section wall / CPU = {section['run_s'] / section['cpu_s']:.2f}")
     with_build = (best["run_s"] + best["build_s"]) / best["samples"]
