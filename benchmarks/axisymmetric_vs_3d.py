@@ -56,7 +56,8 @@ def main() -> None:
     rank0 = MPI.COMM_WORLD.rank == 0
     log = (lambda text: print(text, flush=True)) if rank0 else (lambda text: None)
     reference = run_axisymmetric(configs(args.width, REFERENCE_SIZE, args.years)[0])
-    log(f"axisymmetric reference h = {REFERENCE_SIZE} mm: lesion radius {radius(reference.series['lesion_size'][-1]):.4f}"
+    log(f"axisymmetric reference h = {REFERENCE_SIZE} mm: lesion radius "
+        f"{radius(reference.series['lesion_size'][-1]):.4f}"
         f" mm at {args.years:g} yr; " + ", ".join(f"{n} {reference.series[n][-1]:.4g}" for n in COMPARED[1:]))
     rows, stored = [], {"reference": vars(reference)}
     for kind, size in [("axisymmetric", h) for h in args.sizes] + [("3D quarter slab", h) for h in args.sizes]:
@@ -69,7 +70,7 @@ def main() -> None:
         rows.append(f"| {kind}, h = {size:g} mm | {run.dofs} | {seconds:.1f} | "
                     f"{radius(run.series['lesion_size'][-1]):.4f} | "
                     + " | ".join(f"{found[n][0]:.2%} / {found[n][1]:.2%}" for n in COMPARED) + " |")
-        log(f"{kind} h = {size}: done in {seconds:.1f} s")
+        log(f"{rows[-1]}  (done)")
     log(f"\nAgainst the axisymmetric model at h = {REFERENCE_SIZE} mm ({MPI.COMM_WORLD.size} rank(s)); "
         "each cell: difference at the end / max over the outputs:\n")
     log("| model | DOFs | wall (s) | lesion radius at end (mm) | " + " | ".join(COMPARED) + " |")

@@ -133,7 +133,8 @@ def main() -> None:
                             f"{values.max():.3g} |")
     log("\n| library samples | error (max over 0-10 yr) | median | 95th percentile | max |\n|---|---|---|---|---|")
     log("\n".join(rows))
-    log(f"\nfresh solve per point: {batched_s * 1000:.1f} ms in a batch of {TEST_POINTS}, {alone_s * 1000:.1f} ms alone")
+    log(f"\nfresh solve per point: {batched_s * 1000:.1f} ms in a batch of {TEST_POINTS}, "
+        f"{alone_s * 1000:.1f} ms alone")
     for samples, entry in found.items():
         log(f"- library {samples}: query / fresh solve alone = {entry['query_one_s'] / alone_s:.4f}; "
             f"query in a call of {TEST_POINTS} / fresh in a batch = {entry['query_many_s'] / batched_s:.4f}")

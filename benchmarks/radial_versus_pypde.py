@@ -358,14 +358,16 @@ def report(found: dict[tuple, list[dict]], reference: float, log) -> None:
         ratios = ["", ""] if code == "rimmodel" else [
             f"{statistics.median(a[k] / b[k] for a, b in zip(rimmodel, runs)):.2f}" for k in ("first_s", "second_s")]
         setting = f"dt = {runs[0]['setting']:g} yr" if code == "rimmodel" else f"rtol = {runs[0]['setting']:g}"
-        log(f"| {code} ({backend}) | {runs[0]['cells_per_mm']} | {setting} | {runs[0]['unknowns']} | {runs[0]['steps']} "
+        log(f"| {code} ({backend}) | {runs[0]['cells_per_mm']} | {setting} | {runs[0]['unknowns']} | "
+            f"{runs[0]['steps']} "
             f"| {first:.2f} | {second:.3f} | {error(runs[0], reference):.2%} | {ratios[0]} | {ratios[1]} |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--child", help=argparse.SUPPRESS)
-    parser.add_argument("--quick", action="store_true", help=f"settings stored by the last full run ({SETTINGS_FILE.name})")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"settings stored by the last full run ({SETTINGS_FILE.name})")
     parser.add_argument("--repetitions", type=int, help="alternating repetitions (default 3; --quick: 1)")
     args = parser.parse_args()
     if args.child:

@@ -135,5 +135,6 @@ def _write(path: Path, study: Study, samples: list[dict], outcomes: dict[int, tu
             group.create_dataset(name, data=values).attrs["units"] = unit
         h5.create_dataset("status", data=np.array(["completed" if outcomes[i][1] is not None else "failed"
                                                    for i in range(len(samples))], dtype="S9"))
-        h5.create_dataset("reason", data=np.array([outcomes[i][2] for i in range(len(samples))], dtype=h5py.string_dtype()))
+        reasons = [outcomes[i][2] for i in range(len(samples))]
+        h5.create_dataset("reason", data=np.array(reasons, dtype=h5py.string_dtype()))
     os.replace(partial, path)
