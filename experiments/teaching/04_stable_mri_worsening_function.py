@@ -36,7 +36,10 @@ from rimmodel.teaching import demo_output_dir, run_scenarios, show
 out = demo_output_dir("04_stable_mri_worsening_function")
 runs = run_scenarios({"treated_old_lesion": (
     "time.end=10", "lesion.radius=2.0", "lesion.depth_below_pia=4.6",
-    "btk.cns_occupancy=0.8", "btk.peripheral_occupancy=0.9")}, out)
+    "btk.cns_occupancy=0.8", "btk.peripheral_occupancy=0.9",
+    # debris resorption set aside here (demo 5 is about it): a resorbing lesion fragments on FLAIR,
+    # and the new/enlarging rule then miscounts the merged piece (an open read-out problem)
+    "tissue.resorption_rate=0")}, out)
 run_dir = runs["treated_old_lesion"]
 
 # %% [markdown]
