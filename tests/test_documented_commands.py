@@ -27,7 +27,9 @@ def documented_commands() -> list[tuple[str, str]]:
     found = []
     for document in DOCUMENTS:
         in_shell_block = False
-        for line in document.read_text().splitlines():
+        # a shell block may continue a command onto the next line with a trailing backslash
+        text_lines = document.read_text().replace("\\\n", " ").splitlines()
+        for line in text_lines:
             if line.startswith("```"):
                 in_shell_block = line.strip() == "```bash"
                 continue
