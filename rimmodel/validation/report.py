@@ -173,8 +173,8 @@ def tissue_section(result: cases.TissueLoss, figures: Path) -> list[str]:
               f"without tissue loss and {slopes[0]:.1f} mm³/yr for the model's lesion. Resorbed tissue leaves "
               "the FLAIR lesion (a demyelinated voxel needs T ≥ 0.75 to stay above the threshold), so what "
               "FLAIR shows is the band of recently demyelinated tissue behind the edge: a ring whose volume "
-              "grows with the radius, not with the area.",
-              f"**Verdict: {_verdict_active(active, plateau, slopes)}**", "",
+              "grows with the radius, not with the area.", "",
+              f"**Verdict: {_verdict_active(active, plateau, slopes)}.**", "",
               f"**Burnt-out lesion.** Its microglial rim is gone by {_year(burnt.microglia_extinct)}; its "
               f"edge advances {burnt.edge_advance(0, result.years):.2f} mm in all. Its FLAIR volume {shrink}; "
               f"without tissue loss it would be {burnt.t2_volume_without_loss[-1]:.0f} mm³ at the end. "
