@@ -68,7 +68,8 @@ HOW_IT_WORKS = [
     "parameters.",
     "- **Emulator path.** A Latin hypercube on the prior, then history-matching waves drawn from the not-ruled-out "
     "space (implausibility < cutoff), each wave a study directory run by `run_study` (MPI groups, journals, "
-    "resume); a Gaussian process per observable (scikit-learn; exact leave-one-out errors); emcee on the emulated "
+    "resume: rerunning the command skips every journaled run; a batch directory made with another calibration "
+    "file or other observation operators is refused, nothing in it touched); a Gaussian process per observable (scikit-learn; exact leave-one-out errors); emcee on the emulated "
     "likelihood, whose variance adds emulator, observation and model-discrepancy variances.",
     "- **ABC path.** ABC-SMC on the simulator (`method = \"abc\"`), each generation a study batch; stochastic "
     "Gaussian acceptance, exact under the same error model once eps = 1 (Wilkinson 2013). The implementation is "
