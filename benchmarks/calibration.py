@@ -67,6 +67,7 @@ def observation_text(values: dict[str, float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="2 waves of 20 parameter sets, 8-year cohorts")
+    parser.add_argument("--waves", type=int, help="history-matching waves (default 2)")
     parser.add_argument("--out", type=Path, default=Path("runs/benchmark_calibration"))
     args = parser.parse_args()
     from rimmodel.calibration.report import finish
@@ -76,7 +77,9 @@ def main() -> None:
 
     comm = MPI.COMM_WORLD
     points, waves, years = (20, 2, 8.0) if args.quick else (60, 2, 10.0)
-    out = args.out / ("quick" if args.quick else "full")
+    waves = args.waves or waves
+    mode = ("quick" if args.quick else "full") + ("" if waves == 2 else f"-{waves}-wave")
+    out = args.out / mode
     started = time.perf_counter()
     if comm.rank == 0:
         out.mkdir(parents=True, exist_ok=True)
@@ -98,7 +101,7 @@ def main() -> None:
     written = finish(outcome, out / "run", out / "report" / "calibration.md", out / "calibrated")
     wall = time.perf_counter() - started
     inside = {i.name: bool(i.posterior[0] <= TRUTH[i.name] <= i.posterior[2]) for i in written.identified}
-    result = {"mode": "quick" if args.quick else "full", "parameters": len(calibration.priors),
+    result = {"mode": mode, "parameters": len(calibration.priors), "waves": waves,
               "observations": len(calibration.calibrate), "ranks": comm.size,
               "parameter_sets": int(sum(b.completed.size for b in outcome.batches)),
               "model_runs": outcome.model_runs + calibration.cohort.lesions,
@@ -124,6 +127,12 @@ def main() -> None:
     update_docs(Path("docs/calibration.md"), result)
 
 
+def command(result: dict) -> str:
+    flags = (" --quick" if result["mode"].startswith("quick") else "") + \
+        ("" if result["waves"] == 2 else f" --waves {result['waves']}")
+    return f"mpirun -n {result['ranks']} python benchmarks/calibration.py{flags}"
+
+
 def update_docs(path: Path, result: dict) -> None:
     """Replace the benchmark block of docs/calibration.md (kept when the report is regenerated)."""
     from rimmodel.calibration.report import BENCHMARK_BEGIN, BENCHMARK_END
@@ -133,7 +142,7 @@ def update_docs(path: Path, result: dict) -> None:
     import datetime
 
     lines = [BENCHMARK_BEGIN, "## Benchmark", "",
-             f"`mpirun -n {result['ranks']} python benchmarks/calibration.py{' --quick' if result['mode'] == 'quick' else ''}`"
+             f"`{command(result)}`"
              f" on {datetime.date.today().isoformat()} ({result['mode']} mode; this shared 2-core machine was running "
              "other jobs): recover 6 parameters of the lesion cohort from 6 model-generated observations (10 % error).",
              "", f"- {result['model_runs']} lesion runs ({result['parameter_sets']} parameter sets x 3 lesions + the "

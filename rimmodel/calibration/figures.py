@@ -74,8 +74,8 @@ def predictive_plot(path: Path, checks) -> Path:
         ax.plot(o.value / scale, y - 0.22, "k|", ms=10)
     ax.set_yticks(range(len(checks))[::-1],
                   [f"{c.observation.id} ({c.observation.role[:5]}.)" for c in checks], fontsize=8)
-    ax.set_xlabel("value / observed value (black: observed 90 %; blue: model 90 %; light: new measurement 90 %)",
-                  fontsize=8)
+    ax.set_xlabel("value / observed value (a one-sided target at 0: the value itself)", fontsize=8)
+    ax.set_title("black: observed 90 %   blue: model 90 %   light: new measurement 90 %", fontsize=8)
     ax.axvline(1.0, color="0.6", lw=0.5)
     figure.savefig(path, dpi=100)
     plt.close(figure)

@@ -30,6 +30,7 @@ def finish(outcome: Outcome, out_dir: Path, report_path: Path, calibrated_dir: P
     checks = [scoring.check(o, outcome.predictive[o.id], cal.settings.discrepancy, seed) for o in cal.outputs]
     identified = scoring.identification(cal.priors, outcome.posterior_unit)
     reach = _reach(outcome)
+    simulated = _simulated_reach(outcome)
     figure_dir = report_path.parent / "figures"
     figure_dir.mkdir(parents=True, exist_ok=True)
     stem = f"calibration_{cal.label}"
@@ -42,7 +43,7 @@ def finish(outcome: Outcome, out_dir: Path, report_path: Path, calibrated_dir: P
     posterior = outputs.write_inference_data(out_dir / outputs.POSTERIOR_FILE, outcome)
     diagnostics = outputs.write_diagnostics(out_dir / outputs.DIAGNOSTICS_FILE, outcome, checks, identified, reach)
     calibrated, draws_file = outputs.write_calibrated(calibrated_dir, outcome, identified)
-    lines = markdown(outcome, checks, identified, reach, paths, report_path.parent, calibrated, draws_file)
+    lines = markdown(outcome, checks, identified, reach, paths, report_path.parent, calibrated, draws_file, simulated)
     lines += ["", *kept_block(report_path, NOTES_BEGIN, NOTES_END, NOTES_DEFAULT), "", *HOW_IT_WORKS, "",
               *kept_block(report_path, BENCHMARK_BEGIN, BENCHMARK_END, BENCHMARK_DEFAULT)]
     report_path.write_text("\n".join(lines) + "\n")
@@ -67,7 +68,8 @@ HOW_IT_WORKS = [
     "parameters.",
     "- **Emulator path.** A Latin hypercube on the prior, then history-matching waves drawn from the not-ruled-out "
     "space (implausibility < cutoff), each wave a study directory run by `run_study` (MPI groups, journals, "
-    "resume); a Gaussian process per observable (scikit-learn; exact leave-one-out errors); emcee on the emulated "
+    "resume: rerunning the command skips every journaled run; a batch directory made with another calibration "
+    "file or other observation operators is refused, nothing in it touched); a Gaussian process per observable (scikit-learn; exact leave-one-out errors); emcee on the emulated "
     "likelihood, whose variance adds emulator, observation and model-discrepancy variances.",
     "- **ABC path.** ABC-SMC on the simulator (`method = \"abc\"`), each generation a study batch; stochastic "
     "Gaussian acceptance, exact under the same error model once eps = 1 (Wilkinson 2013). The implementation is "
@@ -92,6 +94,14 @@ def kept_block(report_path: Path, begin: str, end: str, default: list[str]) -> l
     return [begin, *default, end]
 
 
+def _simulated_reach(outcome: Outcome) -> dict:
+    """Joint reach on the parameter sets actually run: exact model values, no emulator variance."""
+    cal = outcome.calibration
+    _, values = pooled(outcome.batches, cal.calibrate)
+    return scoring.joint_reach(targets_for(cal.calibrate, cal.settings.discrepancy), values, np.zeros_like(values),
+                               cal.design.cutoff)
+
+
 def _reach(outcome: Outcome) -> dict:
     """Joint reach of the calibration targets: on emulated Sobol' points, or on ABC's simulations."""
     cal = outcome.calibration
@@ -114,7 +124,7 @@ def _relative(path: Path, start: Path) -> str:
 
 
 def markdown(outcome: Outcome, checks, identified, reach, figure_paths, doc_dir: Path, calibrated: Path,
-             draws_file: Path) -> list[str]:
+             draws_file: Path, simulated: dict | None = None) -> list[str]:
     cal = outcome.calibration
     today = datetime.date.today().isoformat()
     method = {"emulator": "Gaussian-process emulators, history matching and emcee MCMC",
@@ -152,7 +162,8 @@ def markdown(outcome: Outcome, checks, identified, reach, figure_paths, doc_dir:
         o = c.observation
         observed = f"> {o.value:g}" if o.lower_bound_only else f"{o.value:g} ({o.interval[0]:g}–{o.interval[1]:g})"
         lines.append(f"| {o.id} [{o.status}] | {o.role} | {observed} {o.units} | {c.model[0]:.3g} – {c.model[1]:.3g} – "
-                     f"{c.model[2]:.3g} | {c.measurement[0]:.3g}–{c.measurement[1]:.3g} | {c.standardised:+.2f} | "
+                     f"{c.model[2]:.3g} | {c.measurement[0]:.3g}–{c.measurement[1]:.3g} | "
+                     f"{'–' if o.lower_bound_only else f'{c.standardised:+.2f}'} | "
                      f"{'yes' if c.consistent else '**no**'} |")
     lines += ["", f"![predictive]({_relative(figure_paths['predictive'], doc_dir)})", ""]
     lines += ["## What the model cannot meet together", ""]
@@ -162,6 +173,14 @@ def markdown(outcome: Outcome, checks, identified, reach, figure_paths, doc_dir:
               + f"; of all at once: {100 * reach['all']:.2f} %.", ""]
     lines += [f"- {line}" for line in conflicts] or ["- No conflict: some parameter sets come within the cutoff of "
                                                      "every target at once."]
+    if simulated is not None and outcome.emulators:
+        runs = sum(int(b.completed.sum()) for b in outcome.batches)
+        lines += ["", f"The same on the {runs} parameter sets actually run (model values, no emulator variance; "
+                  "the history-matching waves put them where the emulators saw promise): "
+                  + ", ".join(f"{k} {100 * v:.0f} %" for k, v in simulated["single"].items())
+                  + "; pairs: " + ", ".join(f"{a} & {b} {100 * v:.0f} %" for (a, b), v in simulated["pairs"].items())
+                  + f"; all at once: {100 * simulated['all']:.0f} %."]
+        lines += [f"- On the runs: {line}" for line in scoring.conflicts(simulated)]
     missed = [c for c in checks if not c.consistent]
     lines += [""] + ([f"- Missed after the fit: {', '.join(c.observation.id for c in missed)}."] if missed else [])
     lines += ["", "## Unidentified parameters", "",

@@ -12,6 +12,7 @@ and their designs are broadcast; ABC-SMC steps are cheap and run identically on 
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,12 +92,15 @@ def run_batch(calibration: Calibration, unit: np.ndarray, study_dir: Path, comm,
     from rimmodel.study.spec import Study, StudyParameters
 
     digest = hashlib.sha256(np.ascontiguousarray(unit).tobytes()).hexdigest()
+    # what each sample computes, so a batch directory is refused after an operator changes
+    produced = json.dumps([[o.id, o.operator, o.arguments] for o in calibration.outputs], sort_keys=True)
     settings = StudyParameters(model=COHORT_MODEL if calibration.settings.model == "rimmodel" else ANALYTIC_MODEL,
                                sampler="latin", samples=unit.shape[0], seed=calibration.settings.seed,
                                ranks_per_run=calibration.settings.ranks_per_run,
                                observables=[o.id for o in calibration.outputs], keep_runs=False)
     study = Study(settings, {p.name: p.distribution for p in calibration.priors}, {}, calibration.model_config,
-                  f"{calibration.source}\n# calibration batch {study_dir.name}, design sha256 {digest}\n", unit)
+                  f"{calibration.source}\n# calibration batch {study_dir.name}, design sha256 {digest}\n"
+                  f"# operators {produced}\n", unit)
     study.calibration = calibration
     if calibration.settings.model == "rimmodel":
         _start_petsc_logging()
