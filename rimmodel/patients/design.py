@@ -276,6 +276,10 @@ def _check(design: TrialDesign) -> None:
     if design.visits.edss_interval > follow.years:
         raise ConfigError(f"visits.edss_interval = {design.visits.edss_interval} exceeds follow_up.years")
     check_model(design.disability)
+    weights = design.randomisation.placebo_allocation + sum(arm.allocation for arm in design.arms)
+    if design.randomisation.block_size % weights:
+        raise ConfigError(f"randomisation.block_size = {design.randomisation.block_size}: use a multiple of the summed "
+                          f"allocation weights ({weights}), or 0 for twice that")
     names = {arm.name for arm in design.arms}
     for i, reference in enumerate(design.references):
         if reference.arm and reference.arm not in names:
