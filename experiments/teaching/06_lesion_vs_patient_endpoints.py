@@ -176,7 +176,8 @@ if MPI.COMM_WORLD.rank == 0:
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.8), constrained_layout=True)
     for name, radius in edge.items():
         axes[0].plot(years, radius, marker="o", ms=3, label=name)
-    axes[0].set(xlabel="years", ylabel="lesion edge radius (mm)", title=f"lesion read-out: {lesion_reduction:.0%} slower")
+    axes[0].set(xlabel="years", ylabel="lesion edge radius (mm)",
+                title=f"lesion read-out: {lesion_reduction:.0%} slower")
     names = list(shares)
     axes[1].bar(names, [ratio[n] for n in names], color=["C0", "C1", "C2", "C7"])
     axes[1].axhline(1.0, color="k", lw=0.8)

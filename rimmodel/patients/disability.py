@@ -172,7 +172,8 @@ def measured_edss(cohort: CohortArrays, model: DisabilityModel, scale: float, no
     return quantise_edss(latent + model.measurement_sd * cohort.noise)
 
 
-def confirmed_worsening(measured: np.ndarray, visits: np.ndarray, endpoints: Endpoints) -> tuple[np.ndarray, np.ndarray]:
+def confirmed_worsening(measured: np.ndarray, visits: np.ndarray,
+                        endpoints: Endpoints) -> tuple[np.ndarray, np.ndarray]:
     """(onset, confirmation) visit indices of each patient's first confirmed worsening; -1 for none."""
     baseline = measured[:, 0]
     step = np.where(baseline == 0.0, endpoints.step_from_zero,

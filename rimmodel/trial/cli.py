@@ -10,7 +10,8 @@ def register(commands) -> None:
                                    "or a lesion cohort under placebo and treatment arms ([trial])")
     trial.add_argument("config", type=Path, help="trial TOML (see experiments/trial_*.toml)")
     trial.add_argument("--out", type=Path, help="output directory (default: runs/<config name>)")
-    trial.add_argument("--cache", type=Path, help="lesion library shared between designs (default: OUT/lesion_library.h5)")
+    trial.add_argument("--cache", type=Path,
+                       help="lesion library shared between designs (default: OUT/lesion_library.h5)")
     trial.set_defaults(handler=_trial)
 
 
