@@ -68,23 +68,31 @@ def test_a_cached_entry_equals_a_fresh_run_on_one_rank(built, tmp_path):
 
 @pytest.mark.serial
 def test_part_files_of_a_killed_build_are_merged_and_broken_ones_set_aside(tmp_path, built):
+    import os
+    import socket
+    import subprocess
+
     library, _ = built
     with h5py.File(library.path, "r") as cache:
         key = next(iter(cache["entries"]))
-        description = cache["entries"][key].attrs["description"]
 
     class Record:
         dimension, time, series = 2, [0.0, 1.0], {"lesion_size": [1.0, 2.0]}
 
-    target = tmp_path / "cache.h5"
-    write_entry(tmp_path / "cache.h5.part-host-1-g0000", key, Record(), library.lesion_config(LESIONS[0], 0.6),
-                {"note": description})
-    (tmp_path / "cache.h5.part-host-2-g0001").write_bytes(b"cut short by a kill")
+    dead = subprocess.Popen(["true"])  # a writer that has exited: its pid is free
+    dead.wait()
+    host, target = socket.gethostname(), tmp_path / "cache.h5"
+    write_entry(tmp_path / f"cache.h5.part-{host}-{dead.pid}-g0000", key, Record(),
+                library.lesion_config(LESIONS[0], 0.6), {})
+    (tmp_path / f"cache.h5.part-{host}-{dead.pid}-g0001").write_bytes(b"cut short by a kill")
+    live = tmp_path / f"cache.h5.part-{host}-{os.getpid()}-g0000"       # another build, still writing
+    write_entry(live, "other", Record(), library.lesion_config(LESIONS[1], 0.6), {})
     with pytest.warns(UserWarning, match="unreadable part file"):
         assert merge_parts(target) == 1
     with h5py.File(target, "r") as cache:
         assert list(cache["entries"]) == [key]
-    assert not list(tmp_path.glob("*.part-*")) and len(list(tmp_path.glob("*.broken-*"))) == 1
+    assert live.exists() and len(list(tmp_path.glob("*.broken-*"))) == 1
+    assert merge_parts(target, own=(live.name.split(".part-")[1],)) == 1 and not live.exists()
 
 
 DESIGN = """
