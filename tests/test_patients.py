@@ -107,6 +107,12 @@ def test_calibration_reaches_the_placebo_target_and_more_damage_means_more_event
     assert proportions == sorted(proportions) and proportions[-1] > proportions[0]
 
 
+def test_an_unreachable_placebo_target_is_refused_with_the_reason():
+    cohort, model = synthetic_cohort(200), DisabilityModel()
+    with pytest.raises(ConfigError, match="out of reach"):
+        calibrate_scale(cohort, model, Endpoints(confirmation=5.0), component_norms(cohort, model), 0.3, 2.5)
+
+
 def test_shares_must_add_up_and_arm_names_are_safe_unique_slugs():
     with pytest.raises(ConfigError, match=r"disability\.lesion_share"):
         design(**{"disability.lesion_share": 0.9})

@@ -243,6 +243,9 @@ def _sensitivity_lines(run: TrialRun) -> list[str]:
              " | ".join(f"HR {name}: first trial (95 % CI); median [2.5–97.5 %] over replicates" for name in treated)
              + " |", "|---|---|---|" + "---|" * len(treated)]
     for row in run.sensitivity:
+        if row.note:
+            lines.append(f"| {row.label} | – | – | " + " | ".join(f"not evaluated: {row.note}" for _ in treated) + " |")
+            continue
         cells = []
         for name in treated:
             hr, low, high, median, p_low, p_high = row.hazard_ratio[name]
