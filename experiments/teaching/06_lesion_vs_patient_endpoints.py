@@ -23,7 +23,7 @@
 # three months. To keep it to a few minutes every lesion sits in white matter and the lesion
 # model runs at one size (docs/patients.md describes the full version).
 #
-# Run it: `rimmodel demo 6` (a few minutes: six 3-year lesion runs, then 600 patients three times).
+# Run it: `rimmodel demo 6` (about 75 s on 2 cores: six 3-year lesion runs, then 600 patients three times).
 
 # %%
 import numpy as np
