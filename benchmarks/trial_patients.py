@@ -54,7 +54,8 @@ sensitivity = false
 
 def timed(command: list[str]) -> tuple[float, str]:
     started = time.perf_counter()
-    done = subprocess.run(command, check=True, capture_output=True, text=True, env=os.environ | {"OMP_NUM_THREADS": "1"})
+    done = subprocess.run(command, check=True, capture_output=True, text=True,
+                          env=os.environ | {"OMP_NUM_THREADS": "1"})
     return time.perf_counter() - started, done.stdout
 
 
@@ -96,15 +97,18 @@ def main() -> None:
                                     str(design), str(cache)])
         build = json.loads(output.strip().splitlines()[-1])
         rimmodel = str(BIN / "rimmodel")
-        serial_wall, _ = timed([rimmodel, "trial", str(design), "--out", str(scratch / "serial"), "--cache", str(cache)])
+        serial_wall, _ = timed([rimmodel, "trial", str(design), "--out", str(scratch / "serial"),
+                                "--cache", str(cache)])
         parallel_wall, _ = timed([str(BIN / "mpirun"), "-n", "2", rimmodel, "trial", str(design),
                                   "--out", str(scratch / "parallel"), "--cache", str(cache)])
         results = {name: json.loads((scratch / name / "results.json").read_text()) for name in ("serial", "parallel")}
-        same_table = (scratch / "serial" / "patients.csv").read_text() == (scratch / "parallel" / "patients.csv").read_text()
+        tables = [(scratch / name / "patients.csv").read_text() for name in ("serial", "parallel")]
+        same_table = tables[0] == tables[1]
         hazard = [r["replicates"][0]["comparisons"]["tolebrutinib-60mg"]["hazard_ratio"] for r in results.values()]
     print(f"lesion library: {build['runs']} runs solved ({build['cached']} already cached) in {build_wall:.1f} s "
           f"wall on 2 ranks (ensure: {build['wall_s']:.1f} s)")
-    print("| ranks | wall (s) | in-run: calibration (s) | patients + analysis (s) | patients | hazard ratio (95 % CI) |")
+    print("| ranks | wall (s) | in-run: calibration (s) | patients + analysis (s) | patients | "
+          "hazard ratio (95 % CI) |")
     print("|---|---|---|---|---|---|")
     for ranks, wall, name in ((1, serial_wall, "serial"), (2, parallel_wall, "parallel")):
         timing, hr = results[name]["timings"], hazard[0 if name == "serial" else 1]

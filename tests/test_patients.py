@@ -107,6 +107,12 @@ def test_calibration_reaches_the_placebo_target_and_more_damage_means_more_event
     assert proportions == sorted(proportions) and proportions[-1] > proportions[0]
 
 
+def test_an_unreachable_placebo_target_is_refused_with_the_reason():
+    cohort, model = synthetic_cohort(200), DisabilityModel()
+    with pytest.raises(ConfigError, match="out of reach"):
+        calibrate_scale(cohort, model, Endpoints(confirmation=5.0), component_norms(cohort, model), 0.3, 2.5)
+
+
 def test_shares_must_add_up_and_arm_names_are_safe_unique_slugs():
     with pytest.raises(ConfigError, match=r"disability\.lesion_share"):
         design(**{"disability.lesion_share": 0.9})
@@ -129,6 +135,7 @@ def test_shares_must_add_up_and_arm_names_are_safe_unique_slugs():
     ({"model.btk.cns_occupancy": 0.5}, r"model\.btk\.cns_occupancy"),
     ({"model.microglia.activation_rate": -1.0}, r"model\.microglia\.activation_rate"),
     ({"visits.edss_every": 0.5}, r"visits\.edss_every"),
+    ({"randomisation.block_size": 4}, r"randomisation\.block_size"),
     ({"lesion_library.radii": [0.6, 9.0]}, r"lesion_library\.radii"),
 ])
 def test_bad_designs_are_refused_naming_the_key(changes, key):
@@ -223,6 +230,19 @@ def test_posterior_draws_from_an_inference_data_file(tmp_path):
     xarray.Dataset({"r_m": (("chain", "draw"), values)}).to_netcdf(tmp_path / "posterior.nc", group="posterior")
     draws = load_draws("posterior.nc", tmp_path, keep=100)
     assert len(draws) == 6 and draws.overrides(4) == {"microglia.activation_rate": 2.4}
+
+
+def test_parameter_draws_go_to_patients_or_to_whole_trials(comm):
+    from rimmodel.patients.simulate import arm_plans, simulate_cohort
+
+    trial = design(**{"design.patients": 60})
+    plans = arm_plans(trial, 4.0)
+    mixed = simulate_cohort(trial, plans, randomise(trial, 0), AnalyticLesions(), 3, 0, comm)
+    assert {course.draw for course in mixed} == {0, 1, 2}
+    trial.parameters.assignment = "per_replicate"
+    chosen = [{c.draw for c in simulate_cohort(trial, plans, randomise(trial, r), AnalyticLesions(), 3, r, comm)}
+              for r in range(6)]
+    assert all(len(draws) == 1 for draws in chosen) and len(set.union(*chosen)) > 1
 
 
 # -- the whole pipeline on the analytic library ---------------------------------------------------

@@ -233,7 +233,8 @@ def _arms(raw) -> list[Arm]:
         if arm.kind == "btk" and arm.drug == "none":
             raise ConfigError(f"{key}.drug: a btk arm names a drug ({', '.join(_drugs())})")
         if arm.kind == "anti_inflammatory" and arm.drug != "none":
-            raise ConfigError(f"{key}.drug = {arm.drug!r}: an anti_inflammatory arm takes no BTK drug (drug = \"none\")")
+            raise ConfigError(f"{key}.drug = {arm.drug!r}: an anti_inflammatory arm takes no BTK drug "
+                              '(drug = "none")')
         if arm.stop <= arm.start:
             raise ConfigError(f"{key}.stop = {arm.stop} must be after start = {arm.start} yr")
     return arms
@@ -264,7 +265,8 @@ def _model(raw) -> dict:
 def _check(design: TrialDesign) -> None:
     inclusion = design.population.inclusion
     if inclusion.edss_min > inclusion.edss_max:
-        raise ConfigError(f"population.inclusion.edss_min = {inclusion.edss_min} exceeds edss_max = {inclusion.edss_max}")
+        raise ConfigError(f"population.inclusion.edss_min = {inclusion.edss_min} exceeds "
+                          f"edss_max = {inclusion.edss_max}")
     if inclusion.age_min > inclusion.age_max:
         raise ConfigError(f"population.inclusion.age_min = {inclusion.age_min} exceeds age_max = {inclusion.age_max}")
     if inclusion.relapses_min > inclusion.relapses_max:
@@ -276,6 +278,10 @@ def _check(design: TrialDesign) -> None:
     if design.visits.edss_interval > follow.years:
         raise ConfigError(f"visits.edss_interval = {design.visits.edss_interval} exceeds follow_up.years")
     check_model(design.disability)
+    weights = design.randomisation.placebo_allocation + sum(arm.allocation for arm in design.arms)
+    if design.randomisation.block_size % weights:
+        raise ConfigError(f"randomisation.block_size = {design.randomisation.block_size}: use a multiple of the summed "
+                          f"allocation weights ({weights}), or 0 for twice that")
     names = {arm.name for arm in design.arms}
     for i, reference in enumerate(design.references):
         if reference.arm and reference.arm not in names:

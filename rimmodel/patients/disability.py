@@ -172,7 +172,8 @@ def measured_edss(cohort: CohortArrays, model: DisabilityModel, scale: float, no
     return quantise_edss(latent + model.measurement_sd * cohort.noise)
 
 
-def confirmed_worsening(measured: np.ndarray, visits: np.ndarray, endpoints: Endpoints) -> tuple[np.ndarray, np.ndarray]:
+def confirmed_worsening(measured: np.ndarray, visits: np.ndarray,
+                        endpoints: Endpoints) -> tuple[np.ndarray, np.ndarray]:
     """(onset, confirmation) visit indices of each patient's first confirmed worsening; -1 for none."""
     baseline = measured[:, 0]
     step = np.where(baseline == 0.0, endpoints.step_from_zero,
@@ -221,11 +222,12 @@ def calibrate_scale(cohort: CohortArrays, model: DisabilityModel, endpoints: End
     if floor >= target:
         return ScaleCalibration(0.0, target, floor, floor, follow_up)
     high = 1.0
-    while proportion(high) < target:
+    while (reached := proportion(high)) < target:
         high *= 2.0
         if high > 1e4:
-            raise ConfigError(f"calibration.placebo_event_proportion = {target:g} is not reached even with "
-                              f"{high:g} EDSS points of worsening by the reference time")
+            raise ConfigError(f"calibration.placebo_event_proportion = {target:g} is out of reach: at most "
+                              f"{reached:.1%} of placebo patients have worsening confirmed (after "
+                              f"{endpoints.confirmation:g} yr) by {follow_up:g} yr, however large the damage")
     low = 0.0
     for _ in range(40):
         middle = 0.5 * (low + high)

@@ -24,6 +24,7 @@ so a killed build loses at most the run in progress.
 from __future__ import annotations
 
 import copy
+import fcntl
 import hashlib
 import json
 import os
@@ -177,14 +178,14 @@ class SectionLibrary:
         started = time.perf_counter()
         wanted = self._wanted(lesions, cortices)
         if comm.rank == 0:
-            merge_parts(self.path)  # left by a killed build
+            merge_parts(self.path)  # left on this host by a killed build
         present = comm.bcast(cached_keys(self.path) if comm.rank == 0 else None, root=0)
         missing = sorted(key for key in wanted if key not in present)
         if missing:
-            self._build(missing, wanted, comm)
+            tags = self._build(missing, wanted, comm)
             comm.Barrier()
             if comm.rank == 0:
-                merge_parts(self.path)
+                merge_parts(self.path, tags)
                 try:  # every group has removed its own scratch directory
                     self.path.with_name(f"{self.path.name}.scratch").rmdir()
                 except OSError:
@@ -194,7 +195,8 @@ class SectionLibrary:
         return BuildReport(runs=len(missing), cached=len(wanted) - len(missing),
                            wall_s=time.perf_counter() - started)
 
-    def _build(self, missing: list[str], wanted: dict, comm) -> None:
+    def _build(self, missing: list[str], wanted: dict, comm) -> tuple[str, ...]:
+        """Solve the missing runs; returns the tags of this build's part files."""
         from rimmodel.solver.time_loop import SolverFailure
         from rimmodel.study.scheduler import NEXT, SharedCounters, split_into_groups
 
@@ -225,6 +227,7 @@ class SectionLibrary:
             group_comm.Free()
             if leader:
                 shutil.rmtree(scratch, ignore_errors=True)
+        return tuple(sorted(set(comm.allgather(tag))))
 
     # -- queries ------------------------------------------------------------------------------------
     def _load(self, keys: list[str]) -> None:
@@ -365,11 +368,36 @@ def cached_keys(path: Path) -> set[str]:
         return set(cache.get("entries", {}))
 
 
-def merge_parts(path: Path) -> int:
-    """Fold every part file beside ``path`` into it (a scratch copy renamed over it); returns entries added."""
-    parts = sorted(path.parent.glob(f"{path.name}.part-*"))
-    if not parts:
-        return 0
+def merge_parts(path: Path, own: tuple[str, ...] = ()) -> int:
+    """Fold part files beside ``path`` into it (a scratch copy renamed over it); returns entries added.
+
+    Merged: this build's own parts (``own`` tags, all finished) and parts left on this host by
+    processes that no longer run (a killed build); a part another running build may still append
+    to is left to it. An exclusive lock beside the cache keeps two merges apart."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(f"{path.name}.lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        parts = [part for part in sorted(path.parent.glob(f"{path.name}.part-*"))
+                 if part.name.split(".part-", 1)[1] in own or _abandoned(part.name.split(".part-", 1)[1])]
+        return _merge_locked(path, parts) if parts else 0
+
+
+def _abandoned(tag: str) -> bool:
+    """A part whose writer (``host-pid-gGROUP``) ran on this host and has exited."""
+    writer = tag.rpartition("-g")[0]
+    host, _, pid = writer.rpartition("-")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def _merge_locked(path: Path, parts: list[Path]) -> int:
     scratch = path.with_name(f"{path.name}.merging-{os.getpid()}")
     if path.exists():
         shutil.copyfile(path, scratch)

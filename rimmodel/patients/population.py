@@ -165,7 +165,9 @@ def draw_patient(index: int, history: NaturalHistory, inclusion: InclusionCriter
     propensity = rng.beta(m * c, (1.0 - m) * c) if 0.0 < m < 1.0 else m
     rim = rng.random(count) < propensity
     follicles = rng.random() < history.follicle_positive
-    area = history.follicle_area_median * np.exp(history.follicle_area_sigma * rng.standard_normal()) if follicles else 0.0
+    area = 0.0
+    if follicles:  # drawn only for follicle-positive patients (keeps every later draw of the stream in place)
+        area = history.follicle_area_median * np.exp(history.follicle_area_sigma * rng.standard_normal())
     return Patient(index, age, latent, measured, activity, float(rng.standard_normal()), float(area),
                    location.astype(int), volume, rim, int(rng.integers(draws)))
 

@@ -85,7 +85,8 @@ def report_lines(run: TrialRun) -> list[str]:
     first = run.results[0]
     follow = d.follow_up
     conduct = (f"fixed follow-up of {follow.years:g} yr" if follow.kind == "fixed" else
-               f"event-driven: closes at {follow.target_events} confirmed events, each patient at most {follow.years:g} yr")
+               f"event-driven: closes at {follow.target_events} confirmed events, each patient at most "
+               f"{follow.years:g} yr")
     arms = ", ".join(f"{plan.name} ({_regimen(d, plan)})" for plan in run.plans)
     lines = [f"# {d.design.name}", "",
              f"{d.design.patients} {d.population.phenotype} patients randomised "
@@ -115,7 +116,8 @@ def report_lines(run: TrialRun) -> list[str]:
                          f"{_estimate(first.comparisons[name].hazard_ratio)} | "
                          f"{_spread(summary[name]['hazard_ratio'])} | {summary[name]['power']:.0%} |")
     lines += ["", f"![cumulative incidence]({FIGURE})", "", "## Relapses and MRI", "",
-              "| arm | relapses / yr | new or enlarging T2 / yr | SELs per patient | rim-active lesions, baseline → end "
+              "| arm | relapses / yr | new or enlarging T2 / yr | SELs per patient | "
+              "rim-active lesions, baseline → end "
               "| brain volume change (%) |", "|---|---|---|---|---|---|"]
     for name, arm in first.arms.items():
         lines.append(f"| {name} | {arm.relapses_per_year:.3f} | {arm.t2_per_year:.2f} | {arm.sel_per_patient:.2f} | "
@@ -143,7 +145,8 @@ def _regimen(design, plan) -> str:
 
 def _follow(run: TrialRun) -> str:
     table = run.first_table
-    return f"{np.median(table.follow_up):.2f} yr ({np.median(table.follow_up) * 52.18:.0f} weeks), closed at {table.closeout:.2f} yr"
+    median = np.median(table.follow_up)
+    return f"{median:.2f} yr ({median * 52.18:.0f} weeks), closed at {table.closeout:.2f} yr"
 
 
 def _calibration_lines(run: TrialRun) -> list[str]:
@@ -240,12 +243,16 @@ def _sensitivity_lines(run: TrialRun) -> list[str]:
              " | ".join(f"HR {name}: first trial (95 % CI); median [2.5–97.5 %] over replicates" for name in treated)
              + " |", "|---|---|---|" + "---|" * len(treated)]
     for row in run.sensitivity:
+        if row.note:
+            lines.append(f"| {row.label} | – | – | " + " | ".join(f"not evaluated: {row.note}" for _ in treated) + " |")
+            continue
         cells = []
         for name in treated:
             hr, low, high, median, p_low, p_high = row.hazard_ratio[name]
             cells.append(f"{hr:.2f} ({low:.2f}–{high:.2f}); {median:.2f} [{p_low:.2f}–{p_high:.2f}]")
         floor = " (noise alone exceeds the target: G = 0)" if row.scale == 0.0 else ""
-        lines.append(f"| {row.label}{floor} | {row.scale:.3f} | {row.placebo_calibrated:.1%} / {row.placebo_proportion:.1%} | "
+        lines.append(f"| {row.label}{floor} | {row.scale:.3f} | "
+                     f"{row.placebo_calibrated:.1%} / {row.placebo_proportion:.1%} | "
                      + " | ".join(cells) + " |")
     return [*lines, ""]
 

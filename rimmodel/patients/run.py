@@ -44,7 +44,8 @@ class TrialRun:
         return [plan.name for plan in self.plans]
 
 
-def run_design(design: TrialDesign, cache_path: str | Path, comm, library: LesionTrajectories | None = None) -> TrialRun:
+def run_design(design: TrialDesign, cache_path: str | Path, comm,
+               library: LesionTrajectories | None = None) -> TrialRun:
     """``library``: any LesionTrajectories (default: the section library cached at ``cache_path``)."""
     clock = {"started": time.perf_counter()}
     draws = load_draws(design.parameters.draws, design.directory, design.parameters.keep)

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rimmodel.config import ConfigError
+
 from rimmodel.patients.analysis import cox_hazard_ratio
 from rimmodel.patients.conduct import conduct_trial
 from rimmodel.patients.disability import DisabilityModel, Endpoints, calibrate_scale, component_norms
@@ -56,6 +58,7 @@ class SensitivityRow:
     placebo_calibrated: float          # event proportion reached in the calibration cohort
     placebo_proportion: float          # in the trial's placebo arm (first replicate)
     hazard_ratio: dict                 # arm -> (first replicate HR, low, high, median over replicates, 2.5 %, 97.5 %)
+    note: str = ""                     # why a variant could not be evaluated
 
 
 def sensitivity_table(design, calibration_cohort, trials, names: list[str]) -> list[SensitivityRow]:
@@ -65,7 +68,13 @@ def sensitivity_table(design, calibration_cohort, trials, names: list[str]) -> l
         disability = dataclasses.replace(design.disability, **variant.disability)
         endpoints = dataclasses.replace(design.endpoints, **variant.endpoints)
         norms = component_norms(calibration_cohort, disability)
-        scale, calibrated = _scale(design, calibration_cohort, disability, endpoints, norms)
+        try:
+            scale, calibrated = _scale(design, calibration_cohort, disability, endpoints, norms)
+        except ConfigError as error:  # e.g. a 12-month confirmation in a 1-year trial
+            nothing = (float("nan"),) * 6
+            rows.append(SensitivityRow(variant.label, float("nan"), float("nan"), float("nan"),
+                                       {name: nothing for name in names[1:]}, note=str(error)))
+            continue
         ratios: dict[str, list] = {name: [] for name in names[1:]}
         placebo = float("nan")
         for replicate, (courses, cohort) in enumerate(trials):

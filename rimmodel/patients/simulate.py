@@ -131,7 +131,8 @@ def simulate_patient(patient: Patient, plan: ArmPlan, design: TrialDesign, libra
     formed = _poisson_process(rng, rate, plan, design.horizon)
     location = rng.choice(len(LOCATIONS), size=formed.size, p=np.asarray(history.location_shares) /
                           sum(history.location_shares))
-    volume = history.new_lesion_volume_median * np.exp(history.new_lesion_volume_sigma * rng.standard_normal(formed.size))
+    spread = np.exp(history.new_lesion_volume_sigma * rng.standard_normal(formed.size))
+    volume = history.new_lesion_volume_median * spread
     rim = rng.random(formed.size) < history.new_lesion_rim_share
     relapses = _poisson_process(rng, patient.activity * history.relapse_rate, plan, design.horizon)
     relapse_draws = rng.random(relapses.size)

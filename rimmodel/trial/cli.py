@@ -6,7 +6,8 @@ from pathlib import Path
 
 
 def register(commands) -> None:
-    trial = commands.add_parser("trial", help="a virtual trial: a lesion cohort under placebo and treatment arms")
+    trial = commands.add_parser("trial", help="a virtual trial: a patient-level design ([design], docs/patients.md) "
+                                   "or a lesion cohort under placebo and treatment arms ([trial])")
     trial.add_argument("config", type=Path, help="trial TOML (see experiments/trial_*.toml)")
     trial.add_argument("--out", type=Path, help="output directory (default: runs/<config name>)")
     trial.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
