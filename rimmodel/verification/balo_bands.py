@@ -111,9 +111,9 @@ class DebrisAttractantSystem:
         return np.array(rates)
 
 
-def balo_config(chi: float, radius: float, cell_size: float):
+def balo_config(chi: float, radius: float, cell_size: float, overrides: tuple[str, ...] = ()):
     return load_config(None, (*KHONSARI_CALVEZ, f"microglia.chemotactic_sensitivity={chi}",
-                              f"geometry.outer_radius={radius}", f"geometry.mesh_size={cell_size}"))
+                              f"geometry.outer_radius={radius}", f"geometry.mesh_size={cell_size}", *overrides))
 
 
 @dataclass
@@ -153,9 +153,9 @@ def spared_bands(radius: np.ndarray, myelin: np.ndarray, front: float) -> np.nda
 
 
 def band_run(comm, chi: float, radius: float = 6.0, cell_size: float = 0.02, dt: float = 0.02,
-             end: float = 16.0, sample_every: float = 0.5) -> BandRun:
+             end: float = 16.0, sample_every: float = 0.5, overrides: tuple[str, ...] = ()) -> BandRun:
     """A seeded plaque (m = m_bar for r < 0.5 mm) at the centre of a ball of intact white matter."""
-    config = balo_config(chi, radius, cell_size)
+    config = balo_config(chi, radius, cell_size, overrides)
     m_bar = DebrisAttractantSystem.from_config(config).plaque_density
     stepper, _ = build_stepper(spherical_lesion(config.geometry, comm), config)
     stepper.state.interpolate(lambda x: _seeded_plaque(x, m_bar))

@@ -203,22 +203,7 @@ def balo_section(comm, suite: Suite, figures: Path) -> list[str]:
              f"h = {cell_size:g} mm, dt = {dt:g} yr) seeded with the plaque m̄ = {system.plaque_density:g} "
              f"for r < 0.5 mm. Critical sensitivity of the plaque on intact myelin **χ_c = {chi_c:.3f} mm²/yr**, "
              f"first unstable band spacing {system.band_spacing():.2f} mm.", "",
-             "Why this limit: with the model's own signal-driven activation the microglia need the mediator, and "
-             "with p_c > 0 destroying myelin removes a mediator source; in the Khonsari–Calvez limit the plaque "
-             "persists behind the front and the only feedback between microglia and attractant runs through "
-             "destroyed myelin (more microglia, more destroyed myelin, more attractant, more microglia pulled in). "
-             "The existing χ_c of the activated plaque does not apply (there c depends on m directly); the relevant "
-             "homogeneous state is the plaque m̄ = 1 − δ_m/r_0 on still intact myelin just behind the front "
-             "(y = 1, c = 0), frozen (myelin falls on the slow scale 1/(k_ym m̄) = "
-             f"{1 / (system.stripping_rate * system.plaque_density):.2f} yr). Perturbing by exp(ikr + st), q = k², "
-             "mediator quasi-steady (it decays in hours):", "",
-             "```", "  s δm = (g_m − D_m q) δm + χ φ q δc,     φ = m̄(1 − m̄),  g_m = −r_0 m̄",
-             "  0    = −(k_c + D_c q) δc − p_d δy", "  s δy = −k_ym δm − k_ym m̄ δy", "```", "",
-             "A real eigenvalue crosses zero where χ φ q p_d / (k_c + D_c q) = m̄ (D_m q − g_m); the smallest such χ, "
-             "at q* = √(−g_m k_c / (D_m D_c)), is", "",
-             "```", "  χ_c = [√(−g_m D_c) + √(D_m k_c)]² / ((1 − m̄) p_d)", "```", "",
-             "The full 3×3 system (mediator dynamic) turns unstable at the same χ (`tests/test_balo_bands.py`: "
-             "largest growth rate < 0 at 0.98 χ_c, > 0 at 1.02 χ_c).", "",
+             *_balo_derivation(system),
              f"A band of spared myelin: an interior maximum of y behind the front (the outermost r with "
              f"y < {DEMYELINATED_BELOW:g}) standing ≥ {SPARED_PROMINENCE:g} above the myelin on both sides. "
              "Baló-type concentric bands are counted as reproduced with ≥ 2 such bands.", "",
@@ -230,7 +215,8 @@ def balo_section(comm, suite: Suite, figures: Path) -> list[str]:
         radii = _band_radii(run, i)
         stall = f"{stall_radius:.2f} for {stall_years:.1f}" if stall_years > 0 else "never"
         lines.append(f"| {factor:g} | {stall} | {run.front_radius[-1]:.2f} | "
-                     f"{run.most_bands} (t = {run.times[i]:.1f} yr) | {radii or '–'} | {run.final_bands} | "
+                     f"{run.most_bands}{f' (t = {run.times[i]:.1f} yr)' if run.most_bands else ''} | "
+                     f"{radii or '–'} | {run.final_bands} | "
                      f"{run.banded_years:.1f} |")
     above = runs[max(runs)]
     verdict = ("reproduced" if above.most_bands >= 2 else
@@ -239,6 +225,27 @@ def balo_section(comm, suite: Suite, figures: Path) -> list[str]:
     return lines + ["", f"Baló-type concentric bands (≥ 2): **{verdict}**; below χ_c: "
                     f"{runs[min(runs)].most_bands} bands at any time.", "",
                     "![Baló bands](figures/verification_balo.png)", ""]
+
+
+def _balo_derivation(system: DebrisAttractantSystem) -> list[str]:
+    """Why the Khonsari–Calvez limit, and the linear analysis behind chi_c (mirrors balo_bands.py)."""
+    return [
+        "Why this limit: with the model's own signal-driven activation the microglia need the mediator, and "
+        "with p_c > 0 destroying myelin removes a mediator source; in the Khonsari–Calvez limit the plaque "
+        "persists behind the front and the only feedback between microglia and attractant runs through "
+        "destroyed myelin (more microglia, more destroyed myelin, more attractant, more microglia pulled in). "
+        "The existing χ_c of the activated plaque does not apply (there c depends on m directly); the relevant "
+        "homogeneous state is the plaque m̄ = 1 − δ_m/r_0 on still intact myelin just behind the front "
+        "(y = 1, c = 0), frozen (myelin falls on the slow scale 1/(k_ym m̄) = "
+        f"{1 / (system.stripping_rate * system.plaque_density):.2f} yr). Perturbing by exp(ikr + st), q = k², "
+        "mediator quasi-steady (it decays in hours):", "",
+        "```", "  s δm = (g_m − D_m q) δm + χ φ q δc,     φ = m̄(1 − m̄),  g_m = −r_0 m̄",
+        "  0    = −(k_c + D_c q) δc − p_d δy", "  s δy = −k_ym δm − k_ym m̄ δy", "```", "",
+        "A real eigenvalue crosses zero where χ φ q p_d / (k_c + D_c q) = m̄ (D_m q − g_m); the smallest such χ, "
+        "at q* = √(−g_m k_c / (D_m D_c)), is", "",
+        "```", "  χ_c = [√(−g_m D_c) + √(D_m k_c)]² / ((1 − m̄) p_d)", "```", "",
+        "The full 3×3 system (mediator dynamic) turns unstable at the same χ (`tests/test_balo_bands.py`: "
+        "largest growth rate < 0 at 0.98 χ_c, > 0 at 1.02 χ_c).", ""]
 
 
 def _longest_stall(run) -> tuple[float, float]:
