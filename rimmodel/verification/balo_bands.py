@@ -31,7 +31,7 @@ Minimising chi over q (at q* = sqrt(-g_m k_c / (D_m D_c))) gives the critical se
 
     chi_c = [sqrt(-g_m D_c) + sqrt(D_m k_c)]^2 / ((1 - m_bar) p_d),
 
-with the fastest-growing band spacing near 2 pi / sqrt(q*). ``growth_rate`` evaluates the full
+with the fastest-growing band spacing near 2 pi / sqrt(q*). ``growth_rate_at`` evaluates the full
 3x3 system (mediator dynamic) as a check of the closed form.
 """
 
@@ -69,7 +69,7 @@ class DebrisAttractantSystem:
     microglia_diffusivity: float
     mediator_diffusivity: float
     mediator_decay: float
-    growth_rate: float
+    logistic_rate: float       # r_0
     deactivation_rate: float
     stripping_rate: float
     debris_release: float
@@ -83,18 +83,18 @@ class DebrisAttractantSystem:
     @property
     def plaque_density(self) -> float:
         """m_bar: the logistic equilibrium behind the front."""
-        return 1.0 - self.deactivation_rate / self.growth_rate
+        return 1.0 - self.deactivation_rate / self.logistic_rate
 
     def critical_sensitivity(self) -> float:
         m_bar = self.plaque_density
-        decline = self.growth_rate * m_bar  # -g_m
+        decline = self.logistic_rate * m_bar  # -g_m
         root = math.sqrt(decline * self.mediator_diffusivity) + math.sqrt(
             self.microglia_diffusivity * self.mediator_decay)
         return root**2 / ((1 - m_bar) * self.debris_release)
 
     def band_spacing(self) -> float:
         """2 pi / k at the wavenumber that first destabilises (mm)."""
-        q = math.sqrt(self.growth_rate * self.plaque_density * self.mediator_decay
+        q = math.sqrt(self.logistic_rate * self.plaque_density * self.mediator_decay
                       / (self.microglia_diffusivity * self.mediator_diffusivity))
         return 2 * math.pi / math.sqrt(q)
 
@@ -104,7 +104,7 @@ class DebrisAttractantSystem:
         rates = []
         for q in np.asarray(wavenumber, dtype=float) ** 2:
             jacobian = np.array([
-                [-self.growth_rate * m_bar - self.microglia_diffusivity * q, chi * m_bar * (1 - m_bar) * q, 0.0],
+                [-self.logistic_rate * m_bar - self.microglia_diffusivity * q, chi * m_bar * (1 - m_bar) * q, 0.0],
                 [0.0, -self.mediator_decay - self.mediator_diffusivity * q, -self.debris_release],
                 [-self.stripping_rate, 0.0, -self.stripping_rate * m_bar]])
             rates.append(np.linalg.eigvals(jacobian).real.max())

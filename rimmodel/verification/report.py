@@ -199,7 +199,7 @@ def balo_section(comm, suite: Suite, figures: Path) -> list[str]:
     lines = ["## Baló-type concentric bands (debris-driven attractant; derivation in "
              "`rimmodel/verification/balo_bands.py`)", "",
              f"Khonsari–Calvez limit of the model (p_d = {system.debris_release:g} /yr, p_c = 0, r_m = 0, "
-             f"r_0 = {system.growth_rate:g} /yr, σ_0 = 0), a ball of radius {BALO_RADIUS:g} mm (1D in r, "
+             f"r_0 = {system.logistic_rate:g} /yr, σ_0 = 0), a ball of radius {BALO_RADIUS:g} mm (1D in r, "
              f"h = {cell_size:g} mm, dt = {dt:g} yr) seeded with the plaque m̄ = {system.plaque_density:g} "
              f"for r < 0.5 mm. Critical sensitivity of the plaque on intact myelin **χ_c = {chi_c:.3f} mm²/yr**, "
              f"first unstable band spacing {system.band_spacing():.2f} mm.", "",
