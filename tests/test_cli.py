@@ -60,9 +60,9 @@ def test_reports_default_under_runs_and_say_what_they_are_doing(shared_dir, comm
     assert _parser().parse_args(["validate"]).out == Path("runs/validation/validation.md")
     from rimmodel.verification import report
 
-    # the six cases stand in for themselves here (the real ones take minutes; rimmodel verify --quick in CI)
+    # the seven cases stand in for themselves here (the real ones take minutes; rimmodel verify --quick in CI)
     for name in ("manufactured_section", "time_order_section", "fisher_kpp_section", "pial_section",
-                 "instability_section"):
+                 "instability_section", "balo_section"):
         monkeypatch.setattr(report, name, lambda *args, name=name: [f"{name} ran"])
     monkeypatch.setattr(report, "conservation_section", lambda comm: ["conservation ran"])
     out = shared_dir / "verification.md"
@@ -73,7 +73,8 @@ def test_reports_default_under_runs_and_say_what_they_are_doing(shared_dir, comm
     if comm.rank > 0:  # one voice in an MPI job's log
         assert printed == ""
         return
-    for stage in ("[1/6] manufactured solutions ...", "[6/6] chemotactic instability and rings done in"):
+    for stage in ("[1/7] manufactured solutions ...", "[6/7] chemotactic instability and rings done in",
+                  "[7/7] Baló-type bands (debris-driven attractant) done in"):
         assert stage in printed
 
 

@@ -13,6 +13,8 @@ from rimmodel.config import load_config
 from rimmodel.fem import MPI
 from rimmodel.io.figures import report_workspace, save_panels
 from rimmodel.progress import run_stages
+from rimmodel.verification.balo_bands import (DEMYELINATED_BELOW, SPARED_PROMINENCE, DebrisAttractantSystem,
+                                              balo_config, band_run, spared_bands)
 from rimmodel.verification.chemotactic_instability import (Subsystem, critical_sensitivity,
                                                            fastest_wavelength, pattern_run)
 from rimmodel.verification.conservation import chemotaxis_conservation
@@ -33,14 +35,17 @@ class Suite:
     fisher_kpp: tuple           # (cell size, dt) pairs
     pial_sizes: tuple           # mm
     ring_disc: tuple            # (radius, cell size) in mm
+    balo_bands: tuple           # (cell size in mm, dt in yr) of the radial Baló case
 
 
 FULL = Suite("full", {(2, 1): (8, 16, 32), (2, 2): (8, 16, 32), (3, 1): (4, 8, 16), (3, 2): (2, 4, 8)},
-             (0.2, 0.1, 0.05, 0.025), ((0.4, 0.2), (0.2, 0.1), (0.1, 0.05)), (0.16, 0.08), (12.0, 0.05))
+             (0.2, 0.1, 0.05, 0.025), ((0.4, 0.2), (0.2, 0.1), (0.1, 0.05)), (0.16, 0.08), (12.0, 0.05), (0.01, 0.01))
 QUICK = Suite("quick", {(2, 1): (8, 16), (2, 2): (8, 16), (3, 1): (4, 8), (3, 2): (2, 4)},
-              (0.2, 0.1, 0.05), ((0.4, 0.2), (0.2, 0.1)), (0.16,), (8.0, 0.1))
+              (0.2, 0.1, 0.05), ((0.4, 0.2), (0.2, 0.1)), (0.16,), (8.0, 0.1), (0.02, 0.04))
 # (chi / chi_c, years): below, the disturbance only has to decay; above, to grow ~10^5-fold
 RING_CASES = ((0.8, 3.0), (2.0, 6.0))
+# chi / chi_c of the Baló case below and above threshold, the ball's radius (mm) and the years simulated
+BALO_FACTORS, BALO_RADIUS, BALO_YEARS = (0.5, 4.0), 6.0, 20.0
 
 
 def _stationary(x, t, dim, fields):
@@ -181,23 +186,106 @@ def ring_lines(comm, suite: Suite, system: Subsystem, chi_c: float, figures: Pat
                     "whose spacing is the fastest-growing wavelength of the linear analysis (rings: maxima of "
                     "√r (m − m*) standing out by a quarter of its range; spectral: the J0 mode carrying most "
                     "of the profile).", "", "![rings](figures/verification_rings.png)", "",
-                    ] + balo_lines(comm, suite, system, chi_c)
+                    ]
 
 
-def balo_lines(comm, suite: Suite, system: Subsystem, chi_c: float) -> list[str]:
-    """The same plaque with demyelination on: does the ring instability leave bands of spared myelin?"""
-    factor, years, disturbance = 3.0, 3.0, 1e-2
-    run = ring_run(comm, factor * chi_c, *suite.ring_disc, end=years, perturbation=disturbance, demyelination=True)
-    stripping = load_config().myelin.microglial_damage_rate * system.steady_state()[0]
-    return ["**Not reproduced: Baló-type bands of spared myelin.** The same plaque with demyelination on, "
-            f"χ = {factor:g} χ_c and a {disturbance:g} disturbance: after {years:g} years the angular-mean myelin "
-            f"lies between {run.myelin_profile.min():.3f} and {run.myelin_profile.max():.3f} at every radius, "
-            f"and {len(run.ring_radii)} microglial rings remain. Stripping by the plaque (k_ym m* = {stripping:.2f} /yr) "
-            "outpaces the growth of the rings, and the mediator, made only where microglia meet intact myelin, "
-            "vanishes with the myelin, so the plaque demyelinates uniformly; at an expanding edge chemotaxis "
-            "makes one travelling rim instead of successive rings. Concentric demyelination in the "
-            "Khonsari–Calvez model needs an attractant released by destroyed myelin; rimmodel does not include "
-            "one (a model extension, not a numerical limit).", ""]
+def balo_section(comm, suite: Suite, figures: Path) -> list[str]:
+    """Debris-driven attractant (Khonsari–Calvez limit): bands of spared myelin above chi_c, none below."""
+    cell_size, dt = suite.balo_bands
+    system = DebrisAttractantSystem.from_config(balo_config(0.0, BALO_RADIUS, cell_size))
+    chi_c = system.critical_sensitivity()
+    runs = {factor: band_run(comm, factor * chi_c, BALO_RADIUS, cell_size, dt, BALO_YEARS)
+            for factor in BALO_FACTORS}
+    lines = ["## Baló-type concentric bands (debris-driven attractant; derivation in "
+             "`rimmodel/verification/balo_bands.py`)", "",
+             f"Khonsari–Calvez limit of the model (p_d = {system.debris_release:g} /yr, p_c = 0, r_m = 0, "
+             f"r_0 = {system.logistic_rate:g} /yr, σ_0 = 0), a ball of radius {BALO_RADIUS:g} mm (1D in r, "
+             f"h = {cell_size:g} mm, dt = {dt:g} yr) seeded with the plaque m̄ = {system.plaque_density:g} "
+             f"for r < 0.5 mm. Critical sensitivity of the plaque on intact myelin **χ_c = {chi_c:.3f} mm²/yr**, "
+             f"first unstable band spacing {system.band_spacing():.2f} mm.", "",
+             *_balo_derivation(system),
+             f"A band of spared myelin: an interior maximum of y behind the front (the outermost r with "
+             f"y < {DEMYELINATED_BELOW:g}) standing ≥ {SPARED_PROMINENCE:g} above the myelin on both sides. "
+             "Baló-type concentric bands are counted as reproduced with ≥ 2 such bands.", "",
+             "| χ / χ_c | front stalled at (mm) for (yr) | front at the end (mm) | most bands | "
+             "band radii then (mm) | bands at the end | years with a band |", "|---|---|---|---|---|---|---|"]
+    for factor, run in runs.items():
+        stall_radius, stall_years = _longest_stall(run)
+        i = run.most_bands_sample
+        radii = _band_radii(run, i)
+        stall = f"{stall_radius:.2f} for {stall_years:.1f}" if stall_years > 0 else "never"
+        lines.append(f"| {factor:g} | {stall} | {run.front_radius[-1]:.2f} | "
+                     f"{run.most_bands}{f' (t = {run.times[i]:.1f} yr)' if run.most_bands else ''} | "
+                     f"{radii or '–'} | {run.final_bands} | "
+                     f"{run.banded_years:.1f} |")
+    above = runs[max(runs)]
+    verdict = ("reproduced" if above.most_bands >= 2 else
+               f"not reproduced: at most {above.most_bands} band of spared myelin above χ_c")
+    _balo_figure(figures / "verification_balo.png", runs)
+    return lines + ["", f"Baló-type concentric bands (≥ 2): **{verdict}**; below χ_c: "
+                    f"{runs[min(runs)].most_bands} bands at any time.", "",
+                    "![Baló bands](figures/verification_balo.png)", ""]
+
+
+def _balo_derivation(system: DebrisAttractantSystem) -> list[str]:
+    """Why the Khonsari–Calvez limit, and the linear analysis behind chi_c (mirrors balo_bands.py)."""
+    return [
+        "Why this limit: with the model's own signal-driven activation the microglia need the mediator, and "
+        "with p_c > 0 destroying myelin removes a mediator source; in the Khonsari–Calvez limit the plaque "
+        "persists behind the front and the only feedback between microglia and attractant runs through "
+        "destroyed myelin (more microglia, more destroyed myelin, more attractant, more microglia pulled in). "
+        "The existing χ_c of the activated plaque does not apply (there c depends on m directly); the relevant "
+        "homogeneous state is the plaque m̄ = 1 − δ_m/r_0 on still intact myelin just behind the front "
+        "(y = 1, c = 0), frozen (myelin falls on the slow scale 1/(k_ym m̄) = "
+        f"{1 / (system.stripping_rate * system.plaque_density):.2f} yr). Perturbing by exp(ikr + st), q = k², "
+        "mediator quasi-steady (it decays in hours):", "",
+        "```", "  s δm = (g_m − D_m q) δm + χ φ q δc,     φ = m̄(1 − m̄),  g_m = −r_0 m̄",
+        "  0    = −(k_c + D_c q) δc − p_d δy", "  s δy = −k_ym δm − k_ym m̄ δy", "```", "",
+        "A real eigenvalue crosses zero where χ φ q p_d / (k_c + D_c q) = m̄ (D_m q − g_m); the smallest such χ, "
+        "at q* = √(−g_m k_c / (D_m D_c)), is", "",
+        "```", "  χ_c = [√(−g_m D_c) + √(D_m k_c)]² / ((1 − m̄) p_d)", "```", "",
+        "The full 3×3 system (mediator dynamic) turns unstable at the same χ (`tests/test_balo_bands.py`: "
+        "largest growth rate < 0 at 0.98 χ_c, > 0 at 1.02 χ_c).", ""]
+
+
+def _longest_stall(run) -> tuple[float, float]:
+    """The radius where the front stood longest (moving < 0.05 mm per sample) and for how long."""
+    steps = np.diff(run.front_radius)
+    interval = run.times[1] - run.times[0]
+    best, best_length, length = 0, 0, 0
+    inside = (run.front_radius > 0) & (run.front_radius < run.radius[-1])  # not at the seed or the wall
+    for i, step in enumerate(steps):
+        length = length + 1 if (step < 0.05 and inside[i]) else 0
+        if length > best_length:
+            best, best_length = i, length
+    return float(run.front_radius[best]), best_length * interval
+
+
+def _band_radii(run, sample: int) -> str:
+    radii = spared_bands(run.radius, run.myelin[sample], run.front_radius[sample])
+    return ", ".join(f"{r:.2f}" for r in radii)
+
+
+def _balo_figure(path: Path, runs: dict) -> None:
+    above = runs[max(runs)]
+    shown = (above.most_bands_sample, len(above.times) - 1)
+
+    def profiles(ax):
+        for factor, run in runs.items():
+            for k, i in enumerate(shown):
+                ax.plot(run.radius, run.myelin[i], ls="-" if k else "--",
+                        color="C3" if factor > 1 else "C0", label=f"χ = {factor:g} χ_c, t = {run.times[i]:.1f} yr")
+        ax.set(xlabel="radius r (mm)", ylabel="intact myelin y", title="myelin along the radius", ylim=(-0.02, 1.05))
+        ax.legend(fontsize=7)
+
+    def fronts(ax):
+        for factor, run in runs.items():
+            ax.plot(run.times, run.front_radius, color="C3" if factor > 1 else "C0", label=f"χ = {factor:g} χ_c")
+            ax.plot(run.times, 0.1 * run.band_count, ls=":", color="C3" if factor > 1 else "C0")
+        ax.set(xlabel="time (yr)", ylabel="front radius (mm)", title="front (dotted: 0.1 × bands behind it)")
+        ax.legend(fontsize=8)
+
+    save_panels(path, (profiles, fronts))
 
 
 def _ring_figure(path: Path, runs: dict) -> None:
@@ -230,13 +318,15 @@ def write_report(path: Path, comm=MPI.COMM_WORLD, suite: Suite = FULL) -> None:
             ("Fisher-KPP front speed", lambda: fisher_kpp_section(comm, suite, figures)),
             ("pial-source profile", lambda: pial_section(comm, suite, scratch_dir)),
             ("conservation under chemotaxis", lambda: conservation_section(comm)),
-            ("chemotactic instability and rings", lambda: instability_section(comm, suite, figures))], comm)
+            ("chemotactic instability and rings", lambda: instability_section(comm, suite, figures)),
+            ("Baló-type bands (debris-driven attractant)", lambda: balo_section(comm, suite, figures))], comm)
         body = [line for section in sections for line in section]
     minutes = (time.perf_counter() - started) / 60
     header = ["# Verification results", "",
               f"Generated by `rimmodel verify{' --quick' if suite is QUICK else ''}` on {datetime.date.today()} "
               f"with {comm.size} MPI rank(s) in {minutes:.1f} min. The same cases run as tests with tolerances "
-              "in `tests/test_verification.py`, `tests/test_rings.py` and `tests/test_pial_source.py`; runs on "
+              "in `tests/test_verification.py`, `tests/test_rings.py`, `tests/test_balo_bands.py` and "
+              "`tests/test_pial_source.py`; runs on "
               "1, 2 and 3 ranks agree to 1e-8 relative (`tests/test_parallel.py`).", ""]
     if comm.rank == 0:
         path.write_text("\n".join(header + body))

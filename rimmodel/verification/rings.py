@@ -5,8 +5,8 @@ and each grows at the rate s(k^2) of the linear analysis in ``chemotactic_instab
 (the Laplacian has the same eigenvalue -k^2 on J0(k r) as on cos(k x)). A plaque disturbed
 symmetrically, as a lesion's own round shape disturbs it, therefore stays homogeneous below
 chi_c and breaks into concentric rings of microglia above it, spaced by the fastest-growing
-wavelength. With demyelination on, the rings of microglia strip myelin in rings and leave
-bands of spared myelin between them: the Baló-like pattern.
+wavelength. These rings sit on intact myelin; whether a demyelinating plaque leaves bands of
+spared myelin is the separate case of ``balo_bands`` (debris-driven attractant).
 
 The disc is a quarter disc (the axes are symmetry lines, so no-flux there is exact) meshed by
 mapping a structured mesh of the unit square, so no mesh generator is needed.
