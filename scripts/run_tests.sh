@@ -6,7 +6,7 @@ NP=${1:-2}
 BIN=.venv/bin
 export OMP_NUM_THREADS=1 PYVISTA_OFF_SCREEN=true
 echo "== tests, serial"
-"$BIN/python" -m pytest -q tests
+"$BIN/python" -m pytest -q --durations=15 tests
 echo "== rimmodel verify --quick"
 scratch=$(mktemp -d)
 "$BIN/rimmodel" verify --quick --out "$scratch/verification.md" && rm -rf "$scratch"
