@@ -19,6 +19,9 @@ from rimmodel.io.unreadable import hdf5_file, reading
 
 FIELDS_XDMF = "fields.xdmf"
 RUN_CONFIG = "config.toml"
+# geometry kinds whose fields are those of a 3D lesion by symmetry (docs/radial.md): a 1D mesh in
+# r (the centre at r = 0) and a 2D mesh in (r, z) about the axis r = 0
+SPHERICAL, AXISYMMETRIC = "spherical_lesion", "axisymmetric_lesion"
 _CELL_TAGS_GROUP = "MeshTags/mesh_tags"  # where DOLFINx's XDMFFile.write_meshtags puts the tissue tags
 
 
@@ -69,6 +72,16 @@ def read_fields(run_dir: str | Path) -> FieldSeries:
         fields = _read_series(root, series, h5, h5_path)
     fields.geometry_kind = read_geometry_kind(run_dir)
     return fields
+
+
+def symmetry_of(fields) -> str | None:
+    """SPHERICAL, AXISYMMETRIC or None (a section or a 3D run) for a FieldSeries or any object like it.
+    A 1D (polyline) mesh is always a spherical run; a triangle mesh is axisymmetric only if the run
+    says so in its config."""
+    kind = getattr(fields, "geometry_kind", None)
+    if fields.cell_type == "polyline" or kind == SPHERICAL:
+        return SPHERICAL
+    return AXISYMMETRIC if kind == AXISYMMETRIC else None
 
 
 def read_geometry_kind(run_dir: str | Path) -> str | None:

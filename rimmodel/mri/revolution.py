@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-SPHERICAL, AXISYMMETRIC = "spherical_lesion", "axisymmetric_lesion"
+from rimmodel.io.field_series import AXISYMMETRIC, SPHERICAL, symmetry_of
 
 
 @dataclass(frozen=True)
@@ -66,11 +66,6 @@ def _shell_weights(a: np.ndarray, b: np.ndarray, a_first: np.ndarray) -> np.ndar
 
 
 def revolution_of(fields) -> Revolution | None:
-    """The revolution of a run's fields, or None for a section or a 3D run. A 1D (polyline) mesh
-    is always a spherical run; a triangle mesh is axisymmetric only if the run says so."""
-    kind = getattr(fields, "geometry_kind", None)
-    if fields.cell_type == "polyline" or kind == SPHERICAL:
-        return Revolution(SPHERICAL)
-    if kind == AXISYMMETRIC:
-        return Revolution(AXISYMMETRIC)
-    return None
+    """The revolution of a run's fields, or None for a section or a 3D run."""
+    kind = symmetry_of(fields)
+    return None if kind is None else Revolution(kind)
