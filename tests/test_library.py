@@ -150,3 +150,22 @@ def test_library_query_command(library_file, capsys, tmp_path):
     assert captured.out.splitlines()[0] == "time_yr,lesion_equivalent_radius_mm,lesion_size_mm^3,rim_thickness_mm," \
                                            "axon_loss_mm^3"
     assert "(format version 1) has no iron_total, tissue_loss; rebuild it" in captured.err
+
+
+def test_a_rank_that_fails_stops_every_rank_and_nothing_is_written(library_file, shared_dir, comm, monkeypatch):
+    """An error on one rank must not leave the others waiting at the gather (they would hang)."""
+    from rimmodel.library import build
+
+    study, _ = library_file
+    run_chunk = build._ChunkRunner.__call__
+
+    def failing_on_the_last_rank(self, indices):
+        if comm.rank == comm.size - 1:
+            raise KeyError("injected")
+        return run_chunk(self, indices)
+
+    monkeypatch.setattr(build._ChunkRunner, "__call__", failing_on_the_last_rank)
+    out = shared_dir / "failed.h5"
+    with pytest.raises(RuntimeError, match=rf"not written: rank {comm.size - 1}: KeyError: 'injected'"):
+        build_library(study, out, comm, batch_size=5)
+    assert not out.exists()

@@ -161,7 +161,7 @@ class BDFStepper:
         comm.Allreduce(MPI.IN_PLACE, per_field, op=MPI.MIN)
         field = int(np.argmin(per_field))
         if per_field[field] < -self.negativity_tolerance:
-            names = getattr(self.equations, "fields", ())
+            names = [getattr(f, "name", f) for f in getattr(self.equations, "fields", ())]  # a FieldSet: by name
             name = names[field] if len(names) == block else f"field {field}"
             return f"negative density {per_field[field]:.3g} ({name})"
         return ""
