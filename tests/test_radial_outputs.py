@@ -187,8 +187,12 @@ def test_render_of_symmetric_runs(spherical_run, tmp_path, capsys):
     assert section.cell_type == "triangle"
     assert np.allclose(np.linalg.norm(section.points, axis=1), run.points[section.source, 0])
     assert np.allclose(section.values("myelin", 2), run.values("myelin", 2)[section.source])
-    mirrored = drawable(axisymmetric_phantom_series())
+    phantom = axisymmetric_phantom_series()
+    mirrored = drawable(phantom)
     assert mirrored.points[:, 0].min() == pytest.approx(-4.0) and len(mirrored.cells) == 2 * 2 * 40 * 60
+    assert len(np.unique(mirrored.points.round(9), axis=0)) == len(mirrored.points)  # the axis nodes are shared
+    assert np.allclose(mirrored.values("myelin", 0), phantom.values("myelin", 0)[mirrored.source])
+    assert np.allclose(np.abs(mirrored.points[:, 0]), phantom.points[mirrored.source, 0])
     assert main(["render", str(spherical_run), "--out", str(tmp_path), "--times", "0", "2"]) == 0
     written = capsys.readouterr().out.split()
     assert [p.rsplit("/", 1)[1] for p in written] == ["snapshot_t000.00yr.png", "snapshot_t002.00yr.png",

@@ -68,10 +68,13 @@ def _disc(run: FieldSeries) -> SectionThroughCentre:
 
 
 def _mirrored(run: FieldSeries) -> SectionThroughCentre:
-    """The (r, z) mesh and its mirror image at −r: the vertical section through the axis."""
-    mirror = run.points * np.array([-1.0, 1.0, 1.0])
-    points = np.concatenate([run.points, mirror])
+    """The (r, z) mesh and its mirror image at −r: the vertical section through the axis. Nodes on
+    the axis are shared by both halves (a triangulation with duplicate points is invalid)."""
     count = len(run.points)
-    cells = np.concatenate([run.cells, run.cells[:, ::-1] + count])  # reversed: the mirror keeps the orientation
+    off_axis = np.flatnonzero(run.points[:, 0] > 0.0)
+    mirror_of = np.arange(count)  # node -> its mirror image (itself on the axis)
+    mirror_of[off_axis] = count + np.arange(off_axis.size)
+    points = np.concatenate([run.points, run.points[off_axis] * np.array([-1.0, 1.0, 1.0])])
+    cells = np.concatenate([run.cells, mirror_of[run.cells[:, ::-1]]])  # reversed: the mirror keeps the orientation
     tags = None if run.cell_tags is None else np.concatenate([run.cell_tags, run.cell_tags])
-    return SectionThroughCentre(run, points, cells, np.concatenate([np.arange(count)] * 2), tags)
+    return SectionThroughCentre(run, points, cells, np.concatenate([np.arange(count), off_axis]), tags)
