@@ -205,3 +205,19 @@ def axisymmetric_phantom_series():
     phantom = axisymmetric_phantom(1.5, 3.0)
     phantom.geometry_kind = AXISYMMETRIC
     return phantom
+
+
+def test_the_report_samples_symmetric_sections():
+    """The HTML report rasterises a section with matplotlib's triangulation (no duplicate points allowed)."""
+    from rimviz.layers import Layer
+    from rimviz.section_view import _raster_axes, _sampler
+    from rimviz.symmetric_section import drawable
+
+    myelin = Layer("myelin", "myelin", "viridis", (0.0, 1.0), "myelin")
+    for run in (radial_phantom(2.0, cells=40), axisymmetric_phantom_series()):
+        section = drawable(run)
+        x, y = _raster_axes(section)
+        raster = _sampler(section, x, y)(myelin, 0)
+        centre = raster[np.argmin(np.abs(y - (0.0 if run.cell_type == "polyline" else 3.0))), np.argmin(np.abs(x))]
+        assert centre == pytest.approx(0.0, abs=0.05)  # demyelinated at the lesion centre
+        assert np.nanmax(raster) == pytest.approx(1.0, abs=0.01)

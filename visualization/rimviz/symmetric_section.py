@@ -27,7 +27,8 @@ class SectionThroughCentre:
                  cell_tags: np.ndarray | None):
         self.run, self.points, self.cells, self.cell_tags = run, points, cells, cell_tags
         self.source = source  # section vertex -> the run's node whose value it carries
-        self.times, self.geometry_kind = run.times, run.geometry_kind
+        self.times = run.times
+        self.geometry_kind = None  # the drawn section is a plain 2D section: never revolved again
 
     @property
     def names(self) -> list[str]:
