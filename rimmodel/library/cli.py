@@ -20,8 +20,9 @@ def register(commands) -> None:
     query.add_argument("library", type=Path)
     query.add_argument("--set", dest="values", action="append", default=[], metavar="KEY=VALUE",
                        help="a library parameter, e.g. --set microglia.activation_rate=2.2 (every one needed)")
-    query.add_argument("--series", nargs="+", help="series to print (default: lesion radius and volume, rim thickness, iron, tissue "
-                       "and axon loss; every series of the library: rimmodel.batch.observables.PART_SERIES)")
+    query.add_argument("--series", nargs="+",
+                       help="series to print (default: lesion radius and volume, rim thickness, iron, tissue and "
+                       "axon loss; any series of the library: rimmodel.batch.observables.PART_SERIES)")
     query.set_defaults(handler=_query)
 
 

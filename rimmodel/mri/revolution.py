@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rimmodel.io.field_series import AXISYMMETRIC, SPHERICAL, symmetry_of
+from rimmodel.io.field_series import SPHERICAL, symmetry_of
 
 
 @dataclass(frozen=True)
