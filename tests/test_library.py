@@ -59,7 +59,14 @@ def test_library_stores_the_radial_trajectories(library_file, comm):
     fresh = RadialBatch([model_config_for(study, samples[3])], MPI.COMM_SELF).run()
     for name, values in fresh.series.items():
         assert library.series[name][3] == pytest.approx(values[0], rel=1e-6, abs=1e-9), name
-    assert library.units["lesion_size"] == "mm^3"
+    assert library.units["lesion_size"] == "mm^3" and library.version == 2
+    # the issue's trajectories: edge radius, volume, rim, iron, tissue and axon loss against time
+    for name in ("lesion_equivalent_radius", "lesion_size", "rim_thickness", "iron_total", "tissue_loss",
+                 "axon_loss"):
+        assert np.all(np.isfinite(library.series[name])), name
+    assert library.units["iron_total"] == "mm^3" and library.units["tissue_loss"] == "mm^3"
+    assert np.all(library.series["iron_total"][:, -1] > library.series["iron_total"][:, 0])  # rims lay down iron
+    assert np.all(library.series["tissue_loss"][:, -1] > 0.0)
 
 
 def test_query_reproduces_samples_and_interpolates_between_them(library_file):
@@ -96,12 +103,69 @@ def test_a_library_needs_the_radial_model_and_a_box(tmp_path):
         check_library_study(load_study(normal))
 
 
+def _copy_as_version(path, scratch, version: int, drop=()):
+    """A copy of the library file claiming ``version``, without the series ``drop``."""
+    import shutil
+
+    import h5py
+
+    copy = scratch / f"library_v{version}.h5"
+    shutil.copyfile(path, copy)
+    with h5py.File(copy, "a") as h5:
+        h5.attrs["version"] = version
+        for name in drop:
+            del h5["series"][name]
+    return copy
+
+
+def test_an_older_library_is_read_and_its_missing_series_named(library_file, tmp_path):
+    _, path = library_file
+    old = LesionLibrary(_copy_as_version(path, tmp_path, 1, drop=("tissue_loss", "iron_total")))
+    point = {"microglia.activation_rate": 2.2, "lesion.radius": 1.0}
+    assert old.version == 1
+    assert old.query(point, ["lesion_equivalent_radius"])["lesion_equivalent_radius"].shape == (1, 5)
+    with pytest.raises(ConfigError, match=r"format version 1\) has no series 'iron_total'.*rebuild it"):
+        old.query(point, ["iron_total"])
+    with pytest.raises(ValueError, match="format version 3 was written by a newer rimmodel"):
+        LesionLibrary(_copy_as_version(path, tmp_path, 3))
+
+
 @pytest.mark.serial
-def test_library_query_command(library_file, capsys):
+def test_library_query_command(library_file, capsys, tmp_path):
     from rimmodel.cli import main
 
     _, path = library_file
-    assert main(["library", "query", str(path), "--set", "microglia.activation_rate=2.2",
-                 "--set", "lesion.radius=1.0", "--series", "lesion_equivalent_radius"]) == 0
+    point = ["--set", "microglia.activation_rate=2.2", "--set", "lesion.radius=1.0"]
+    assert main(["library", "query", str(path), *point, "--series", "lesion_equivalent_radius"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0] == "time_yr,lesion_equivalent_radius_mm" and len(lines) == 6
+    assert main(["library", "query", str(path), *point]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0] == ("time_yr,lesion_equivalent_radius_mm,lesion_size_mm^3,rim_thickness_mm,iron_total_mm^3,"
+                        "tissue_loss_mm^3,axon_loss_mm^3")
+    assert all(len(line.split(",")) == 7 for line in lines[1:])
+    old = _copy_as_version(path, tmp_path, 1, drop=("tissue_loss", "iron_total"))
+    assert main(["library", "query", str(old), *point]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.splitlines()[0] == "time_yr,lesion_equivalent_radius_mm,lesion_size_mm^3,rim_thickness_mm," \
+                                           "axon_loss_mm^3"
+    assert "(format version 1) has no iron_total, tissue_loss; rebuild it" in captured.err
+
+
+def test_a_rank_that_fails_stops_every_rank_and_nothing_is_written(library_file, shared_dir, comm, monkeypatch):
+    """An error on one rank must not leave the others waiting at the gather (they would hang)."""
+    from rimmodel.library import build
+
+    study, _ = library_file
+    run_chunk = build._ChunkRunner.__call__
+
+    def failing_on_the_last_rank(self, indices):
+        if comm.rank == comm.size - 1:
+            raise KeyError("injected")
+        return run_chunk(self, indices)
+
+    monkeypatch.setattr(build._ChunkRunner, "__call__", failing_on_the_last_rank)
+    out = shared_dir / "failed.h5"
+    with pytest.raises(RuntimeError, match=rf"not written: rank {comm.size - 1}: KeyError: 'injected'"):
+        build_library(study, out, comm, batch_size=5)
+    assert not out.exists()

@@ -10,7 +10,8 @@ Reads ``fields.xdmf`` + ``fields.h5`` with h5py (``rimmodel.io.field_series``): 
   Reader"), pyvista (``pv.read``/``PVDReader``) and meshio (each .vtu) open them.
 
 Both carry every field as point data and the tissue tag (1 white matter, 2 cortex) as
-cell data named ``tissue``. Files are written under a temporary name and moved into place.
+cell data named ``tissue``. A radial (spherical) run's 1D mesh is written as VTK lines along x = r
+(ParaView: Plot Over Line). Files are written under a temporary name and moved into place.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ VTKHDF_FILE = "fields.vtkhdf"
 PVD_FILE = "fields.pvd"
 VTU_DIR = "fields_vtu"
 TISSUE = "tissue"
-VTK_CELL_TYPES = {"triangle": 5, "quadrilateral": 9, "tetrahedron": 10, "hexahedron": 12}
+VTK_CELL_TYPES = {"polyline": 3, "triangle": 5, "quadrilateral": 9, "tetrahedron": 10, "hexahedron": 12}
 
 
 def export_fields(run_dir: str | Path, fmt: str = "vtkhdf", out_dir: str | Path | None = None) -> Path:

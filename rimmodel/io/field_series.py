@@ -7,6 +7,7 @@ only, never the FEM stack.
 
 from __future__ import annotations
 
+import tomllib
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,10 @@ import numpy as np
 from rimmodel.io.unreadable import hdf5_file, reading
 
 FIELDS_XDMF = "fields.xdmf"
+RUN_CONFIG = "config.toml"
+# geometry kinds whose fields are those of a 3D lesion by symmetry (docs/radial.md): a 1D mesh in
+# r (the centre at r = 0) and a 2D mesh in (r, z) about the axis r = 0
+SPHERICAL, AXISYMMETRIC = "spherical_lesion", "axisymmetric_lesion"
 _CELL_TAGS_GROUP = "MeshTags/mesh_tags"  # where DOLFINx's XDMFFile.write_meshtags puts the tissue tags
 
 
@@ -26,11 +31,14 @@ class FieldSeries:
 
     points: np.ndarray          # (n_points, 3) mm
     cells: np.ndarray           # (n_cells, vertices_per_cell)
-    cell_type: str              # "triangle" or "tetrahedron"
+    cell_type: str              # "triangle" or "tetrahedron"; "polyline" for a spherical (radial) run
     times: np.ndarray           # (n_times,) yr
     _paths: dict                # field -> [dataset path per time]
     _h5: Path
     cell_tags: np.ndarray | None = None  # (n_cells,) tissue tag per cell (1 white matter, 2 cortex), if written
+    # the run's geometry.kind (config.toml); the mesh alone does not tell an axisymmetric (r, z) run
+    # from a 2D section. None when the run directory has no config.toml
+    geometry_kind: str | None = None
 
     @property
     def names(self) -> list[str]:
@@ -61,7 +69,29 @@ def read_fields(run_dir: str | Path) -> FieldSeries:
         series = _series_paths(root, xdmf)
     h5_path = xdmf.with_suffix(".h5")
     with hdf5_file(h5_path, "field data") as h5:
-        return _read_series(root, series, h5, h5_path)
+        fields = _read_series(root, series, h5, h5_path)
+    fields.geometry_kind = read_geometry_kind(run_dir)
+    return fields
+
+
+def symmetry_of(fields) -> str | None:
+    """SPHERICAL, AXISYMMETRIC or None (a section or a 3D run) for a FieldSeries or any object like it.
+    A 1D (polyline) mesh is always a spherical run; a triangle mesh is axisymmetric only if the run
+    says so in its config."""
+    kind = getattr(fields, "geometry_kind", None)
+    if fields.cell_type == "polyline" or kind == SPHERICAL:
+        return SPHERICAL
+    return AXISYMMETRIC if kind == AXISYMMETRIC else None
+
+
+def read_geometry_kind(run_dir: str | Path) -> str | None:
+    """``geometry.kind`` of the run's config.toml (parsed as data only), or None without one."""
+    path = Path(run_dir) / RUN_CONFIG
+    if not path.is_file():
+        return None
+    with reading(path, "run configuration (TOML)"):
+        kind = tomllib.loads(path.read_text()).get("geometry", {}).get("kind")
+    return kind if isinstance(kind, str) else None
 
 
 def _series_paths(root, xdmf: Path) -> tuple[list[float], dict]:

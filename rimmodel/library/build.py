@@ -51,16 +51,26 @@ def build_library(study: Study, path: str | Path, comm, batch_size: int = 128, p
     samples = sample_values(study, unit_design(study))
     mine = list(range(comm.rank, len(samples), comm.size))
     runner = _ChunkRunner(study, samples, MPI.COMM_SELF)
-    local = {}
-    for start in range(0, len(mine), batch_size):
-        local.update(runner(mine[start:start + batch_size]))
-        if progress is not None:
-            progress(len(local), len(mine))
-    gathered = comm.gather(local, root=0)
+    local, problem = {}, ""
+    try:
+        for start in range(0, len(mine), batch_size):
+            local.update(runner(mine[start:start + batch_size]))
+            if progress is not None:
+                progress(len(local), len(mine))
+    except Exception as failure:  # noqa: BLE001 - every rank must reach the gather, or the others wait forever
+        problem = f"rank {comm.rank}: {type(failure).__name__}: {failure}"
+    gathered = comm.gather((local, problem), root=0)
     path = Path(path)
     if comm.rank == 0:
-        _write(path, study, samples, {index: outcome for part in gathered for index, outcome in part.items()})
-    comm.Barrier()
+        problem = "; ".join(p for _, p in gathered if p)
+        if not problem:
+            try:
+                _write(path, study, samples, {i: outcome for part, _ in gathered for i, outcome in part.items()})
+            except Exception as failure:  # noqa: BLE001 - the other ranks wait for the verdict
+                problem = f"rank 0: {type(failure).__name__}: {failure}"
+    problem = comm.bcast(problem if comm.rank == 0 else None, root=0)
+    if problem:
+        raise RuntimeError(f"library build failed, {path} not written: {problem}")
     return path
 
 

@@ -20,7 +20,9 @@ def register(commands) -> None:
     query.add_argument("library", type=Path)
     query.add_argument("--set", dest="values", action="append", default=[], metavar="KEY=VALUE",
                        help="a library parameter, e.g. --set microglia.activation_rate=2.2 (every one needed)")
-    query.add_argument("--series", nargs="+", help="series to print (default: radius, volume, rim, axon loss)")
+    query.add_argument("--series", nargs="+",
+                       help="series to print (default: lesion radius and volume, rim thickness, iron, tissue and "
+                       "axon loss; any series of the library: rimmodel.batch.observables.PART_SERIES)")
     query.set_defaults(handler=_query)
 
 
@@ -52,6 +54,7 @@ def _build(args) -> int:
 def _query(args) -> int:
     from rimmodel.config import ConfigError
     from rimmodel.library.emulator import LesionLibrary
+    from rimmodel.library.layout import DEFAULT_QUERY_SERIES
 
     library = LesionLibrary(args.library)
     point = {}
@@ -63,7 +66,11 @@ def _query(args) -> int:
             point[key.strip()] = float(value)
         except ValueError as error:
             raise ConfigError(f"--set {item!r}: {value!r} is not a number") from error
-    names = args.series or ["lesion_equivalent_radius", "lesion_size", "rim_thickness", "axon_loss"]
+    names = args.series or [name for name in DEFAULT_QUERY_SERIES if name in library.series]
+    if not args.series and len(names) < len(DEFAULT_QUERY_SERIES):
+        missing = ", ".join(name for name in DEFAULT_QUERY_SERIES if name not in library.series)
+        print(f"rimmodel library: {args.library} (format version {library.version}) has no {missing}; "
+              f"rebuild it to have them", file=sys.stderr)
     found = library.query(point, names)
     print("time_yr," + ",".join(f"{n}_{library.units[n]}" for n in names))
     for i, t in enumerate(library.times):

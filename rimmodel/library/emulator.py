@@ -18,7 +18,7 @@ import h5py
 import numpy as np
 
 from rimmodel.config import ConfigError
-from rimmodel.library.layout import FORMAT
+from rimmodel.library.layout import FORMAT, SINCE_VERSION_2, VERSION
 
 DEFAULT_NEIGHBOURS = None  # a global fit: built once (O(n^3)), then O(n) per query point
 
@@ -30,6 +30,10 @@ class LesionLibrary:
             with h5py.File(self.path, "r") as h5:
                 if h5.attrs.get("format") != FORMAT:
                     raise ValueError(f"{self.path} is not a lesion library (format {h5.attrs.get('format')!r})")
+                self.version = int(h5.attrs.get("version", 1))
+                if self.version > VERSION:
+                    raise ValueError(f"{self.path}: lesion library format version {self.version} was written by a "
+                                     f"newer rimmodel; this one reads versions 1 to {VERSION}")
                 attrs = h5["parameters"].attrs
                 self.names = json.loads(attrs["names"])
                 self.log_scale = np.array([d == "loguniform" for d in json.loads(attrs["distributions"])])
@@ -88,6 +92,10 @@ class LesionLibrary:
         if name not in self._interpolants:
             from scipy.interpolate import RBFInterpolator
 
+            if name not in self.series and name in SINCE_VERSION_2:
+                raise ConfigError(f"library query: {self.path.name} (format version {self.version}) has no series "
+                                  f"{name!r}: it was built before tissue and iron were stored; rebuild it with "
+                                  f"`rimmodel library build`")
             if name not in self.series:
                 raise ConfigError(f"library query: unknown series {name!r}; one of {', '.join(self.series)}")
             self._interpolants[name] = RBFInterpolator(self.unit(self.parameters),

@@ -9,6 +9,18 @@ HDF5 layout (one file, written by rank 0 to a temporary name and renamed when co
     times                (t,) yr
     series/<name>        (n, t), attrs units; NaN for failed samples
     status               (n,) "completed" | "failed";  reason  (n,) why a sample failed
+
+Versions: 1 had no ``tissue_loss`` and ``iron_total`` series (still readable: those two are
+refused at query time, asking for a rebuild); 2 stores every series of
+``rimmodel.batch.observables.PART_SERIES``.
 """
 
-FORMAT, VERSION = "rimmodel-lesion-library", 1
+FORMAT, VERSION = "rimmodel-lesion-library", 2
+
+# series a version-2 library holds beyond version 1
+SINCE_VERSION_2 = ("tissue_loss", "iron_total")
+
+# what ``rimmodel library query`` prints unless --series says otherwise: the issue's trajectories
+# (edge radius, volume, rim, iron, tissue, axon loss)
+DEFAULT_QUERY_SERIES = ("lesion_equivalent_radius", "lesion_size", "rim_thickness", "iron_total", "tissue_loss",
+                        "axon_loss")

@@ -11,8 +11,9 @@
   Neurosci 31:247; Trapp et al. 1998, N Engl J Med 338:278) and on cortical damage tracking
   disability (Magliozzi et al. 2007, Brain 130:1089).
 
-P1 fields integrate exactly as cell volume times the mean of the cell's vertex values.
-For a 2D run, volumes are those of the scanned slab (area times ``slice_thickness``).
+P1 fields integrate exactly as cell volume times the mean of the cell's vertex values, and for
+radial and axisymmetric runs with their 3D volume elements (``rimmodel.mri.revolution``).
+For a 2D section, volumes are those of the scanned slab (area times ``slice_thickness``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import numpy as np
 from rimmodel.io.field_series import read_fields
 from rimmodel.mri.contrasts import CORTEX
 from rimmodel.mri.parameters import MRIParameters
+from rimmodel.mri.revolution import revolution_of
 from rimmodel.mri.scans import CELL_DIMENSION, Fields
 from rimmodel.mri.table import ReadoutTable
 
@@ -34,12 +36,11 @@ def hidden_damage(run: str | Path | Fields, params: MRIParameters | None = None,
     """Axon loss, cortical damage under follicles and the disability proxy at ``times`` (default: every output)."""
     params = params or MRIParameters()
     fields = read_fields(run) if isinstance(run, (str, Path)) else run
-    volume = _cell_volumes(fields.points, fields.cells)
-    if CELL_DIMENSION[fields.cell_type] == 2:
-        volume = volume * params.slice_thickness
+    weights = _vertex_weights(fields, params)
+    volume = weights.sum(axis=1)
     cortex = np.zeros(len(volume), bool) if fields.cell_tags is None else fields.cell_tags == CORTEX
     indices = range(len(fields.times)) if times is None else [fields.index_at(t) for t in times]
-    rows = [_damage_at(fields, index, volume, cortex, params) for index in indices]
+    rows = [_damage_at(fields, index, weights, cortex, params) for index in indices]
     table = ReadoutTable()
     table.add("time_yr", [fields.times[i] for i in indices], "yr")
     for name, unit in DAMAGE_UNITS.items():
@@ -61,12 +62,13 @@ DAMAGE_UNITS = {
 }
 
 
-def _damage_at(fields: Fields, index: int, volume: np.ndarray, cortex: np.ndarray,
+def _damage_at(fields: Fields, index: int, weights: np.ndarray, cortex: np.ndarray,
                params: MRIParameters) -> dict[str, float]:
-    axon_loss = 1.0 - fields.values("axons", index)[fields.cells].mean(axis=1)     # per cell
-    tissue = fields.values("tissue", index)[fields.cells].mean(axis=1) if "tissue" in fields.names \
-        else np.ones(len(volume))
-    demyelination = 1.0 - fields.values("myelin", index)[fields.cells].mean(axis=1)
+    volume = weights.sum(axis=1)
+    mean = lambda name: _cell_means(fields.values(name, index), fields.cells, weights)  # noqa: E731
+    axon_loss = 1.0 - mean("axons")     # per cell
+    tissue = mean("tissue") if "tissue" in fields.names else np.ones(len(volume))
+    demyelination = 1.0 - mean("myelin")
     exposed = cortex & _follicle_exposed(fields, index, cortex, params.follicle_exposure_fraction)
     weight = np.where(cortex, params.cortical_disability_weight, 1.0) * volume
     return {
@@ -96,6 +98,22 @@ def _mean(values: np.ndarray, volume: np.ndarray, where: np.ndarray) -> float:
     """Volume-weighted mean over the cells ``where`` (nan if there are none)."""
     total = volume[where].sum()
     return float(values[where] @ volume[where] / total) if total > 0 else math.nan
+
+
+def _vertex_weights(fields: Fields, params: MRIParameters) -> np.ndarray:
+    """(cells, vertices): ∫ u = Σ weights · u[cells] for P1 fields, in mm³ of the scanned tissue."""
+    revolution = revolution_of(fields)
+    if revolution is not None:
+        return revolution.vertex_weights(fields.points, fields.cells)
+    volume = _cell_volumes(fields.points, fields.cells)
+    if CELL_DIMENSION[fields.cell_type] == 2:
+        volume = volume * params.slice_thickness
+    return np.repeat(volume[:, None] / fields.cells.shape[1], fields.cells.shape[1], axis=1)
+
+
+def _cell_means(nodal: np.ndarray, cells: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The volume-weighted mean of a P1 field over each cell (the plain vertex mean on flat cells)."""
+    return (weights * nodal[cells]).sum(axis=1) / weights.sum(axis=1)
 
 
 def _cell_volumes(points: np.ndarray, cells: np.ndarray) -> np.ndarray:

@@ -4,7 +4,8 @@ Each voxel's signal is the mean over k^d sub-points filling it (k = ``supersampl
 each sub-point carrying the signal of the tissue state interpolated there (the tissue
 fraction and iron too, when the run has those fields: ``rimmodel.mri.contrasts``); sub-points
 outside the tissue carry the background's signal. Scans are taken at the run outputs
-nearest to every ``scan_interval``.
+nearest to every ``scan_interval``. Radial (spherical) and axisymmetric runs are scanned in 3D,
+each sub-point taking the run's values at its own r or (r, z) (``rimmodel.mri.revolution``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from rimmodel.mri.contrasts import (BACKGROUND, CONTRASTS, CORTEX, OPTIONAL_FIEL
 from rimmodel.mri.grid import VoxelGrid
 from rimmodel.mri.locate import PointLocation, locate
 from rimmodel.mri.parameters import MRIParameters
+from rimmodel.mri.revolution import revolution_of
 
 CELL_DIMENSION = {"triangle": 2, "tetrahedron": 3}
 
@@ -79,10 +81,7 @@ def synthetic_scans(run: str | Path | Fields, params: MRIParameters | None = Non
     """Scan a run directory (or any :class:`Fields`) with ``params`` (defaults if None)."""
     params = params or MRIParameters()
     fields = read_fields(run) if isinstance(run, (str, Path)) else run
-    dimension = CELL_DIMENSION[fields.cell_type]
-    grid = VoxelGrid.covering(fields.points.min(axis=0), fields.points.max(axis=0), dimension,
-                              params.voxel_size, params.slice_thickness, params.margin_voxels)
-    location = locate(grid.subpoints(params.supersampling).reshape(-1, 3), fields.points, fields.cells)
+    grid, location = _sampled(fields, params)
     tissue = _tissue_class(location, fields.cell_tags)
     indices = scan_indices(fields.times, params.scan_interval)
     state_fields = REQUIRED_FIELDS + tuple(name for name in OPTIONAL_FIELDS if name in fields.names)
@@ -98,6 +97,21 @@ def synthetic_scans(run: str | Path | Fields, params: MRIParameters | None = Non
     source = str(run) if isinstance(run, (str, Path)) else getattr(run, "name", type(run).__name__)
     return ScanSeries(grid, fields.times[indices], images, tissue_fraction, params, source, cortex_fraction,
                       state_fields)
+
+
+def _sampled(fields: Fields, params: MRIParameters) -> tuple[VoxelGrid, PointLocation]:
+    """The voxel grid over the tissue and where its sub-points sit in the run's mesh."""
+    revolution = revolution_of(fields)
+    if revolution is None:
+        lower, upper, dimension = fields.points.min(axis=0), fields.points.max(axis=0), CELL_DIMENSION[fields.cell_type]
+    else:
+        (lower, upper), dimension = revolution.covering_box(fields.points), 3
+    grid = VoxelGrid.covering(lower, upper, dimension, params.voxel_size, params.slice_thickness,
+                              params.margin_voxels)
+    points = grid.subpoints(params.supersampling).reshape(-1, 3)
+    if revolution is not None:
+        points = revolution.run_coordinates(points)
+    return grid, locate(points, fields.points, fields.cells)
 
 
 def scan_indices(times: np.ndarray, interval: float) -> np.ndarray:

@@ -79,9 +79,32 @@ def _say_which_outputs_are_drawn(run_dirs: list[Path], times: list[float]) -> No
 
 def _render(args) -> int:
     out = args.out or args.run / "render"
-    for path in _outputs(args, [args.run], None, out):
+    for path in _outputs(args, [args.run], None, out) + _radial_profiles(args, out):
         print(path)
     return 0
+
+
+PROFILE_CURVES = 6  # snapshot times drawn in a radial run's profiles unless --times says otherwise
+
+
+def _radial_profiles(args, out: Path) -> list[Path]:
+    """A spherical run's layers against r, beside the snapshots of its section (none for other runs)."""
+    import numpy as np
+
+    from rimmodel.io.field_series import SPHERICAL, read_fields, symmetry_of
+    from rimviz.radial_profiles import plot_radial_profiles
+    from rimviz.render import snap_times
+
+    run = read_fields(args.run)
+    if symmetry_of(run) != SPHERICAL:
+        return []
+    available = [float(t) for t in run.times]
+    if args.times:
+        times = list(dict.fromkeys(t for _, t in snap_times(available, args.times)))
+    else:
+        picks = np.linspace(0, len(available) - 1, min(PROFILE_CURVES, len(available))).round().astype(int)
+        times = [available[i] for i in dict.fromkeys(picks.tolist())]
+    return [plot_radial_profiles(args.run, args.layers, times, out / "radial_profiles.png")]
 
 
 def _compare(args) -> int:
