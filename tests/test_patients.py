@@ -23,19 +23,23 @@ class AnalyticLesions:
     """A LesionTrajectories with closed-form courses: rims advance at 0.15 mm/yr, slowed by CNS occupancy;
     the cortex under follicles loses axons linearly, less under peripheral occupancy."""
 
-    horizon = 4.0
+    horizon = 14.0   # 3-yr follow-up + baseline lesions up to 10 yr old (rounded to the section step)
 
     def ensure(self, lesions, cortices, comm):
         return BuildReport(cached=len(set(lesions)) + len(set(cortices)))
 
-    def lesions(self, kind, initial_radius, times):
-        cns = kind.course.level(0.0)[0]
-        speed = 0.15 * (1.0 - 0.5 * cns) if kind.rim else 0.0
-        radius = np.asarray(initial_radius)[:, None] + speed * np.asarray(times)[None, :]
+    def lesions(self, kind, radius, times, age=0.0):
+        age = np.broadcast_to(np.asarray(age, float), np.shape(radius))
+        assert np.all(age + np.max(times) <= self.horizon + 1e-9)
+        cns = np.array([kind.course.level(a)[0] for a in age])   # the course from randomisation (the lesion's age)
+        speed = 0.15 * (1.0 - 0.5 * cns) if kind.rim else np.zeros(age.size)
+        times = np.asarray(times)
+        radius = np.asarray(radius)[:, None] + speed[:, None] * times[None, :]
         volume = sphere_volume(radius)
-        rim = volume * (0.3 if kind.rim else 0.0) * np.exp(-np.asarray(times) / 7.0)
-        axons = volume * (0.2 + 0.04 * np.asarray(times) * (1.0 if kind.rim else 0.2))
-        return LesionCourses(radius, volume, rim, axons, 0.02 * volume * np.asarray(times), 0.5 * rim)
+        lived = age[:, None] + times[None, :]
+        rim = volume * (0.3 if kind.rim else 0.0) * np.exp(-lived / 7.0)
+        axons = volume * (0.2 + 0.04 * lived * (1.0 if kind.rim else 0.2))
+        return LesionCourses(radius, volume, rim, axons, 0.02 * volume * lived, 0.5 * rim)
 
     def cortex(self, kind, times):
         pace = 1.0 - 0.9 * kind.course.level(0.0)[1]
