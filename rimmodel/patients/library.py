@@ -97,10 +97,13 @@ class SectionLibrary(CachedRuns):
     """``LesionTrajectories`` from 2D section runs cached in an HDF5 file."""
 
     def __init__(self, settings: LibrarySettings, base_model: dict, draws: ParameterDraws, horizon: float,
-                 cache_path: str | Path):
+                 cache_path: str | Path, cortex_horizon: float | None = None):
+        """``horizon``: the lesion courses' length (follow-up plus the oldest baseline lesion's age);
+        ``cortex_horizon``: the cortex runs' (the follow-up; default ``horizon``)."""
         super().__init__(cache_path)
         self.settings, self.base_model, self.draws = settings, base_model, draws
         self.horizon = float(np.ceil(horizon - 1e-9))  # whole years: designs of similar length share runs
+        self.cortex_horizon = float(np.ceil((horizon if cortex_horizon is None else cortex_horizon) - 1e-9))
         self.radii = np.array(sorted(settings.radii), float)
         self._keys: dict[tuple, str] = {}       # (class, radius) or (cortex class,) -> entry key
         self._grids: dict[LesionClass, RadiusGrid] = {}
@@ -109,12 +112,12 @@ class SectionLibrary(CachedRuns):
                 self.lesion_config(LesionClass(location, True, OccupancyCourse(), 0), radius)
 
     # -- configs and keys -------------------------------------------------------------------------
-    def _raw(self, draw: int) -> dict:
+    def _raw(self, draw: int, end: float | None = None) -> dict:
         raw = copy.deepcopy(self.base_model)
         for key, value in self.draws.overrides(draw).items():
             set_dotted(raw, key, value)
         s = self.settings
-        raw.setdefault("time", {}).update(end=self.horizon, output_interval=s.output_interval)
+        raw.setdefault("time", {}).update(end=end or self.horizon, output_interval=s.output_interval)
         raw["output"] = {"fields": False, "progress": False, "checkpoints": False}
         raw.setdefault("follicles", {})["patches"] = []
         return raw
@@ -152,7 +155,7 @@ class SectionLibrary(CachedRuns):
 
     def cortex_config(self, kind: CortexClass) -> ModelConfig:
         s = self.settings
-        raw = self._raw(kind.draw)
+        raw = self._raw(kind.draw, self.cortex_horizon)
         cortex = raw.get("geometry", {}).get("cortex_thickness", 2.5)
         depth = 1.0
         raw["geometry"] = {"kind": "cortical_section", "width": s.width, "white_matter_depth": depth,
@@ -232,7 +235,7 @@ class SectionLibrary(CachedRuns):
     def grid(self, kind: LesionClass) -> RadiusGrid:
         if kind not in self._grids:
             runs = [self.entry(self._lesion_key(kind, radius)) for radius in self.radii]
-            self._grids[kind] = RadiusGrid.from_runs(self.radii, runs, f"lesion library {self.path}")
+            self._grids[kind] = RadiusGrid.from_runs(runs, f"lesion library {self.path}")
         return self._grids[kind]
 
     def lesions(self, kind: LesionClass, radius: np.ndarray, times: np.ndarray, age=0.0) -> LesionCourses:
@@ -241,7 +244,7 @@ class SectionLibrary(CachedRuns):
         return self.grid(kind).courses(radius, times, age)
 
     def cortex(self, kind: CortexClass, times: np.ndarray) -> CortexCourse:
-        times = self._check_times(times)
+        times = check_times(times, self.cortex_horizon)
         entry = self.entry(self._cortex_key(kind))
         axons = np.interp(times, entry.time, entry.series["cortical_axon_loss"])
         tissue = entry.series["cortical_parenchymal_volume"]

@@ -45,10 +45,10 @@ class RadialTrajectories(CachedRuns):
     """``LesionTrajectories``: radial runs for white matter, section runs for the rest and the cortex."""
 
     def __init__(self, settings: LibrarySettings, base_model: dict, draws: ParameterDraws, horizon: float,
-                 cache_path: str | Path):
+                 cache_path: str | Path, cortex_horizon: float | None = None):
         super().__init__(cache_path)
         self.settings, self.draws = settings, draws
-        self.sections = SectionLibrary(settings, base_model, draws, horizon, cache_path)
+        self.sections = SectionLibrary(settings, base_model, draws, horizon, cache_path, cortex_horizon)
         self.horizon = self.sections.horizon
         self.radii = np.array(sorted(settings.radial_radii), float)
         self.outer_radius = float(self.radii[-1] + settings.radial_room)
@@ -132,7 +132,7 @@ class RadialTrajectories(CachedRuns):
                 if (kind, radius) not in self._keys:
                     self._keys[(kind, radius)] = self.key(self.lesion_config(kind, radius))
                 runs.append(self.entry(self._keys[(kind, radius)]))
-            self._grids[kind] = RadiusGrid.from_runs(self.radii, runs, f"lesion library {self.path}")
+            self._grids[kind] = RadiusGrid.from_runs(runs, f"lesion library {self.path}")
         return self._grids[kind]
 
     def lesions(self, kind: LesionClass, radius: np.ndarray, times: np.ndarray, age=0.0) -> LesionCourses:

@@ -1,10 +1,11 @@
 """From a few lesion runs of different seeded radii to a lesion of any radius and age.
 
-A lesion's edge is a front whose advance depends little on its radius, so a lesion seeded at
-radius r0 gets the edge advance dr(t) of the grid runs interpolated linearly in r0 (held at the
+A lesion's edge is a front whose advance depends little on its radius, so a lesion of initial
+(equivalent) radius r0 gets the edge advance dr(t) of the grid runs interpolated linearly in r0 (held at the
 nearest grid radius outside the grid), radius r0 + dr(t) and the sphere's volume; extensive
 quantities travel as densities relative to the run's lesion size, q(t) = Q(t) / size(t), blended
-the same way, times that volume. At a grid radius this returns the run itself (in 3D terms).
+the same way, times that volume. At a grid radius (a run's initial equivalent radius) this returns
+the run itself (in 3D terms).
 
 A lesion seen with radius R at its own age a (a baseline lesion formed a years before
 randomisation) is the one whose seed r0 grows to R by age a: r0 + dr(a; r0) = R, which is
@@ -31,8 +32,10 @@ class RadiusGrid:
     density: dict[str, np.ndarray]     # EXTENSIVE name -> (radii, stored), per unit lesion size
 
     @classmethod
-    def from_runs(cls, radii: np.ndarray, runs: list, context: str) -> "RadiusGrid":
-        """``runs``: entries (``.time``, ``.series``) of one lesion class at ``radii``."""
+    def from_runs(cls, runs: list, context: str) -> "RadiusGrid":
+        """``runs``: entries (``.time``, ``.series``) of one lesion class, by ascending seed radius. The grid
+        radii are the runs' equivalent radii at time 0 (the seed's smooth edge measured as the lesion is), so
+        a lesion of a grid radius gets that run's course exactly."""
         stored = runs[0].time
         if any(run.time.shape != stored.shape or np.any(run.time != stored) for run in runs):
             raise ValueError(f"{context}: runs of one class have different output times")
@@ -40,7 +43,9 @@ class RadiusGrid:
         size = np.array([run.series["lesion_size"] for run in runs])
         size = np.where(size > 0, size, np.inf)
         density = {name: np.array([run.series[name] for run in runs]) / size for name in EXTENSIVE}
-        return cls(np.asarray(radii, float), stored, radius - radius[:, :1], density)
+        if np.any(np.diff(radius[:, 0]) <= 0):
+            raise ValueError(f"{context}: the seeded lesions' radii do not increase with the seed radius")
+        return cls(radius[:, 0].copy(), stored, radius - radius[:, :1], density)
 
     def seed_radius(self, radius: np.ndarray, age: np.ndarray) -> np.ndarray:
         """The seeded radius of lesions whose radius is ``radius`` at their own ``age`` (yr)."""

@@ -89,7 +89,7 @@ def design_library(design: TrialDesign, draws, cache_path: str | Path) -> Lesion
     """The design's lesion library, with courses long enough for its oldest baseline lesion."""
     horizon = design.horizon + oldest_baseline_lesion(design)
     kind = RadialTrajectories if design.lesion_library.model == "radial" else SectionLibrary
-    return kind(design.lesion_library, design.model, draws, horizon, cache_path)
+    return kind(design.lesion_library, design.model, draws, horizon, cache_path, cortex_horizon=design.horizon)
 
 
 def _calibrate(design: TrialDesign, cohort: CohortArrays, norms: np.ndarray) -> ScaleCalibration:
