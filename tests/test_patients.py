@@ -168,6 +168,11 @@ def test_patients_are_reproducible_by_seed_and_match_their_sources():
     assert abs(np.mean([p.follicle_area > 0 for p in patients]) - 0.41) < 0.03   # Magliozzi 2007
     shares = np.bincount(np.concatenate([p.lesion_location for p in patients]), minlength=3) / counts.sum()
     assert np.allclose(shares, [0.53, 0.20, 0.27], atol=0.02)
+    ages = np.concatenate([p.lesion_age for p in patients])
+    assert ages.size == counts.sum() and 0.0 <= ages.min() and ages.max() <= 10.0   # uniform on [0, lesion_age_max]
+    assert abs(ages.mean() - 5.0) < 0.1
+    young = draw_patient(17, NaturalHistory(lesion_age_max=0.0), inclusion, 0.3, 1, seed=3, replicate=0)
+    assert np.array_equal(young.lesion_volume, again.lesion_volume) and not young.lesion_age.any()  # drawn last
 
 
 def test_screening_applies_the_inclusion_criteria():
