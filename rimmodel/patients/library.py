@@ -81,8 +81,8 @@ class LibrarySettings:
         "its own run: untreated until randomisation, the arm's course after)", source="numerical setting",
         low=0.05, high=100.0)
     section_age_resolution: float = param(
-        5.0, "yr", "Baseline ages of lesions in section runs are rounded to this (a 2D section run costs ~1000 "
-        "batched radial ones, docs/radial.md)", source="numerical setting", low=0.05, high=100.0)
+        5.0, "yr", "Baseline ages of lesions in section runs are rounded to this (a 14-year 2D section run cost "
+        "~100 batched radial ones, docs/patients.md)", source="numerical setting", low=0.05, high=100.0)
     ranks_per_run: int = param(1, "-", "Ranks per section run (MPI groups of this size share the runs)",
                                low=1, high=4096)
 
