@@ -24,8 +24,9 @@
 # model is the cheap radial (spherical) one (docs/patients.md describes the full version). Lesions
 # present at randomisation are up to 10 years old.
 #
-# Run it: `rimmodel demo 6` (about 90 s on 2 cores: 192 radial lesion runs of 13 years in one batch per
-# rank and two 3-year cortex runs, then 600 patients three times).
+# Run it: `rimmodel demo 6` (about 70 s of computing: 192 radial lesion runs of 13 years in one batch
+# and two 3-year cortex runs, then 600 patients three times; 68 s of CPU on 2026-11-30, longer in
+# wall time on a busy machine).
 
 # %%
 import numpy as np
