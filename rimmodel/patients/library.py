@@ -63,8 +63,8 @@ class LibrarySettings:
     edge_gap: float = param(0.2, "mm", "Distance from a juxtacortical lesion's edge to the cortex, and a "
                             "periventricular lesion's edge to the ventricle", low=0.0, high=10.0)
     radial_radii: list[float] = param(
-        None, "mm", "Initial lesion radii of the radial runs", factory=lambda: [0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0],
-        low=0.05, high=20.0)
+        None, "mm", "Initial lesion radii of the radial runs",
+        factory=lambda: [0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0], low=0.05, high=20.0)
     radial_mesh_size: float = param(
         0.1, "mm", "Cell size of the radial runs", source="numerical setting; 0.125 mm keeps a 10-year radius within "
         "1 % of the edge's travel (docs/radial.md)", low=0.005, high=1.0)

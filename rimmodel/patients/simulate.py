@@ -199,7 +199,8 @@ def _baseline_lesions(patient: Patient, plan: ArmPlan, design: TrialDesign, libr
         ages = rounded_age(patient.lesion_age, design.lesion_library.age_step(location))
         for rim in (True, False):
             chosen = (patient.lesion_location == where) & (patient.lesion_rim == rim)
-            groups = [chosen] if plan.course.is_untreated else [chosen & (ages == age) for age in np.unique(ages[chosen])]
+            groups = ([chosen] if plan.course.is_untreated
+                      else [chosen & (ages == age) for age in np.unique(ages[chosen])])
             for group in groups:
                 if not group.any():
                     continue
