@@ -69,19 +69,23 @@ class RadiusGrid:
         age = np.broadcast_to(np.asarray(age, float), radius.shape)
         seed = self.seed_radius(radius, age)
         read = age[:, None] + np.asarray(times, float)[None, :]            # (lesions, times)
-
-        def at(values):                                                     # (radii, lesions, times)
-            return np.stack([np.interp(read, self.time, row) for row in values])
-
+        # linear in time, then in the seed radius, on only the two grid rows each lesion needs
+        stored = self.time
+        step = np.clip(np.searchsorted(stored, read, side="right") - 1, 0, max(stored.size - 2, 0))
+        after = np.minimum(step + 1, stored.size - 1)
+        span = np.where(after > step, stored[after] - stored[step], 1.0)
+        late = np.clip((read - stored[step]) / span, 0.0, 1.0)
         low, high, weight = _bracket(self.radii, seed)
-        lesions = np.arange(seed.size)
 
         def blend(values):
-            return (1.0 - weight)[:, None] * values[low, lesions] + weight[:, None] * values[high, lesions]
+            def row(index):
+                index = index[:, None]
+                return (1.0 - late) * values[index, step] + late * values[index, after]
+            return (1.0 - weight)[:, None] * row(low) + weight[:, None] * row(high)
 
-        edge = seed[:, None] + blend(at(self.advance))
+        edge = seed[:, None] + blend(self.advance)
         volume = sphere_volume(edge)
-        extensive = {name: blend(at(values)) * volume for name, values in self.density.items()}
+        extensive = {name: blend(values) * volume for name, values in self.density.items()}
         return LesionCourses(edge, volume, extensive["rim_size"], extensive["axon_loss"], extensive["tissue_loss"],
                              extensive["iron_rim_size"])
 
