@@ -7,7 +7,8 @@ import pytest
 from rimmodel.config.treatment import TreatmentParameters
 from rimmodel.fem import MPI
 from rimmodel.patients.draws import DefaultParameters
-from rimmodel.patients.library import LibrarySettings, SectionLibrary, merge_parts, write_entry
+from rimmodel.patients.cache import merge_parts, write_entry
+from rimmodel.patients.library import LibrarySettings, SectionLibrary
 from rimmodel.patients.occupancy import OccupancyCourse
 from rimmodel.patients.trajectories import CortexClass, LesionClass, sphere_volume
 
@@ -61,7 +62,7 @@ def test_a_cached_entry_equals_a_fresh_run_on_one_rank(built, tmp_path):
     library, _ = built
     config = library.lesion_config(LESIONS[0], 0.6)
     record = Simulation(config, MPI.COMM_SELF).run(tmp_path / "fresh")
-    entry = library._entry(library.key(config))
+    entry = library.entry(library.key(config))
     for name in ("lesion_equivalent_radius", "axon_loss", "rim_size", "iron_rim_size"):
         assert np.allclose(entry.series[name], record.series[name], rtol=1e-10, atol=1e-12), name
 
@@ -102,6 +103,7 @@ seed = 3
 patients = 120
 [population.natural_history]
 location_shares = [1.0, 0.0, 0.0]
+lesion_age_max = 0.0
 [[arms]]
 name = "tolebrutinib-60mg"
 drug = "tolebrutinib"
@@ -114,6 +116,7 @@ placebo_event_proportion = 0.15
 follow_up = 1.0
 patients = 200
 [lesion_library]
+model = "section"
 radii = [0.6]
 mesh_size = 0.3
 width = 6.0

@@ -23,19 +23,23 @@ class AnalyticLesions:
     """A LesionTrajectories with closed-form courses: rims advance at 0.15 mm/yr, slowed by CNS occupancy;
     the cortex under follicles loses axons linearly, less under peripheral occupancy."""
 
-    horizon = 4.0
+    horizon = 14.0   # 3-yr follow-up + baseline lesions up to 10 yr old (rounded to the section step)
 
     def ensure(self, lesions, cortices, comm):
         return BuildReport(cached=len(set(lesions)) + len(set(cortices)))
 
-    def lesions(self, kind, initial_radius, times):
-        cns = kind.course.level(0.0)[0]
-        speed = 0.15 * (1.0 - 0.5 * cns) if kind.rim else 0.0
-        radius = np.asarray(initial_radius)[:, None] + speed * np.asarray(times)[None, :]
+    def lesions(self, kind, radius, times, age=0.0):
+        age = np.broadcast_to(np.asarray(age, float), np.shape(radius))
+        assert np.all(age + np.max(times) <= self.horizon + 1e-9)
+        cns = np.array([kind.course.level(a)[0] for a in age])   # the course from randomisation (the lesion's age)
+        speed = 0.15 * (1.0 - 0.5 * cns) if kind.rim else np.zeros(age.size)
+        times = np.asarray(times)
+        radius = np.asarray(radius)[:, None] + speed[:, None] * times[None, :]
         volume = sphere_volume(radius)
-        rim = volume * (0.3 if kind.rim else 0.0) * np.exp(-np.asarray(times) / 7.0)
-        axons = volume * (0.2 + 0.04 * np.asarray(times) * (1.0 if kind.rim else 0.2))
-        return LesionCourses(radius, volume, rim, axons, 0.02 * volume * np.asarray(times), 0.5 * rim)
+        lived = age[:, None] + times[None, :]
+        rim = volume * (0.3 if kind.rim else 0.0) * np.exp(-lived / 7.0)
+        axons = volume * (0.2 + 0.04 * lived * (1.0 if kind.rim else 0.2))
+        return LesionCourses(radius, volume, rim, axons, 0.02 * volume * lived, 0.5 * rim)
 
     def cortex(self, kind, times):
         pace = 1.0 - 0.9 * kind.course.level(0.0)[1]
@@ -137,6 +141,8 @@ def test_shares_must_add_up_and_arm_names_are_safe_unique_slugs():
     ({"visits.edss_every": 0.5}, r"visits\.edss_every"),
     ({"randomisation.block_size": 4}, r"randomisation\.block_size"),
     ({"lesion_library.radii": [0.6, 9.0]}, r"lesion_library\.radii"),
+    ({"lesion_library.model": "sphere"}, r"lesion_library\.model = 'sphere' is not allowed: one of 'radial', 'sec"),
+    ({"population.natural_history.lesion_age_max": -1.0}, r"population\.natural_history\.lesion_age_max"),
 ])
 def test_bad_designs_are_refused_naming_the_key(changes, key):
     with pytest.raises(ConfigError, match=key):
@@ -162,6 +168,11 @@ def test_patients_are_reproducible_by_seed_and_match_their_sources():
     assert abs(np.mean([p.follicle_area > 0 for p in patients]) - 0.41) < 0.03   # Magliozzi 2007
     shares = np.bincount(np.concatenate([p.lesion_location for p in patients]), minlength=3) / counts.sum()
     assert np.allclose(shares, [0.53, 0.20, 0.27], atol=0.02)
+    ages = np.concatenate([p.lesion_age for p in patients])
+    assert ages.size == counts.sum() and 0.0 <= ages.min() and ages.max() <= 10.0   # uniform on [0, lesion_age_max]
+    assert abs(ages.mean() - 5.0) < 0.1
+    young = draw_patient(17, NaturalHistory(lesion_age_max=0.0), inclusion, 0.3, 1, seed=3, replicate=0)
+    assert np.array_equal(young.lesion_volume, again.lesion_volume) and not young.lesion_age.any()  # drawn last
 
 
 def test_screening_applies_the_inclusion_criteria():

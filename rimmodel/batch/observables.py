@@ -23,7 +23,7 @@ from rimmodel.solver.weighted_measure import volume_measure
 PART_SERIES = {
     "lesion_size": "mm^3", "lesion_equivalent_radius": "mm", "rim_size": "mm^3", "rim_thickness": "mm",
     "rim_mean_microglia": "1", "myelin_loss": "mm^3", "axon_loss": "mm^3", "microglia_total": "mm^3",
-    "tissue_loss": "mm^3", "iron_total": "mm^3",
+    "tissue_loss": "mm^3", "iron_total": "mm^3", "iron_rim_size": "mm^3",
 }
 
 
@@ -35,12 +35,14 @@ class PartObservables:
         m, y, a = values["microglia"], values["myelin"], values["axons"]
         self.myelin_threshold = fem.Constant(msh, params.myelin_threshold)
         self.microglia_threshold = fem.Constant(msh, params.microglia_threshold)
+        self.iron_threshold = fem.Constant(msh, params.iron_threshold)
         lesion = ufl.conditional(ufl.lt(y, self.myelin_threshold), 1.0, 0.0)
         rim = ufl.conditional(ufl.gt(m, self.microglia_threshold), 1.0, 0.0) * (1.0 - lesion)
         dx = volume_measure(parts.domain)
         dxq = dx(metadata={"quadrature_degree": RADIAL_INDICATOR_QUADRATURE})
         # one vector form (a component per quantity): one compilation and one assembly per output
-        thresholded = {"lesion_size": lesion, "rim_size": rim, "rim_microglia": rim * m}
+        iron_rim = ufl.conditional(ufl.gt(values["iron"], self.iron_threshold), 1.0, 0.0)  # phase-rim proxy
+        thresholded = {"lesion_size": lesion, "rim_size": rim, "rim_microglia": rim * m, "iron_rim_size": iron_rim}
         smooth = {"myelin_loss": 1 - y, "axon_loss": 1 - a, "microglia_total": m,
                   "tissue_loss": 1 - values["tissue"], "iron_total": values["iron"]}
         self.names = list(thresholded) + list(smooth)

@@ -58,6 +58,13 @@ class OccupancyCourse:
         later = [(round(s - start, 6), c, p) for s, c, p in self.steps[current + 1:]]
         return OccupancyCourse(_merge([(0.0, *self.steps[current][1:]), *later]))
 
+    def delayed(self, start: float) -> "OccupancyCourse":
+        """Untreated until ``start``, then this course (shifted to begin there): what a lesion that is
+        ``start`` years old at randomisation sees over its life."""
+        if start <= 0.0 or self.is_untreated:
+            return self
+        return OccupancyCourse(_merge([(0.0, 0.0, 0.0), *((round(s + start, 6), c, p) for s, c, p in self.steps)]))
+
     def level(self, t: float) -> tuple[float, float]:
         current = max(i for i, step in enumerate(self.steps) if step[0] <= t + 1e-12)
         return self.steps[current][1:]

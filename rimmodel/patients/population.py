@@ -67,6 +67,10 @@ class NaturalHistory:
         "matters: the disability model normalises each component by its placebo mean)", low=0.0, high=1e6)
     follicle_area_sigma: float = param(1.0, "1", "Log-normal shape of the follicle-covered area", low=0.0,
                                        high=5.0)
+    lesion_age_max: float = param(
+        10.0, "yr", "Baseline lesions formed uniformly over this many years before randomisation (their age is "
+        "uniform on [0, this]; 0: every baseline lesion is seeded at randomisation)",
+        source="assumed: lesions accrue at a constant rate over the years before randomisation", low=0.0, high=40.0)
     new_lesion_rate: float = param(1.5, "1/yr", "Mean rate of new T2 lesions, untreated", low=0.0, high=100.0)
     relapse_rate: float = param(0.05, "1/yr", "Mean annualised relapse rate, untreated", low=0.0, high=10.0)
     activity_shape: float = param(
@@ -122,6 +126,7 @@ class Patient:
     lesion_volume: np.ndarray = field(default_factory=lambda: np.zeros(0))
     lesion_rim: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     draw: int = 0
+    lesion_age: np.ndarray = field(default_factory=lambda: np.zeros(0))   # yr at randomisation
 
     @property
     def lesion_radius(self) -> np.ndarray:
@@ -168,8 +173,10 @@ def draw_patient(index: int, history: NaturalHistory, inclusion: InclusionCriter
     area = 0.0
     if follicles:  # drawn only for follicle-positive patients (keeps every later draw of the stream in place)
         area = history.follicle_area_median * np.exp(history.follicle_area_sigma * rng.standard_normal())
-    return Patient(index, age, latent, measured, activity, float(rng.standard_normal()), float(area),
-                   location.astype(int), volume, rim, int(rng.integers(draws)))
+    susceptibility, draw = float(rng.standard_normal()), int(rng.integers(draws))
+    lesion_age = history.lesion_age_max * rng.random(count)   # drawn last: the earlier draws stay in place
+    return Patient(index, age, latent, measured, activity, susceptibility, float(area), location.astype(int), volume,
+                   rim, draw, lesion_age)
 
 
 def _shares(values: list[float]) -> np.ndarray:

@@ -94,9 +94,9 @@ def report_lines(run: TrialRun) -> list[str]:
              f"{arms}; enrolment over {follow.accrual:g} yr, {conduct}, drop-out {follow.dropout:g}/yr; EDSS every "
              f"{d.visits.edss_interval * 12:g} months, MRI every {d.visits.mri_interval * 12:g} months. "
              f"Seed {d.design.seed}; {d.design.replicates} replicate trial(s). Parameters: {run.draws_source}.", "",
-             f"Lesion courses: {run.library.runs + run.library.cached} section runs "
-             f"({run.library.runs} solved for this trial, {run.library.cached} from `{run.library_path}`), "
-             f"{run.timings['library_s']:.1f} s. Patients and analysis: {run.timings['trials_s']:.1f} s; "
+             f"Lesion courses: {_library_runs(run)} ({run.library.runs} solved for this trial, "
+             f"{run.library.cached} from `{run.library_path}`), {run.timings['library_s']:.1f} s; baseline lesions "
+             f"up to {d.history.lesion_age_max:g} yr old. Patients and analysis: {run.timings['trials_s']:.1f} s; "
              f"calibration {run.timings['calibration_s']:.1f} s; sensitivity {run.timings['sensitivity_s']:.1f} s.", "",
              *_calibration_lines(run), "", "## Baseline", "", *_baseline_table(run), "",
              "## Primary endpoint: time to confirmed disability worsening", "",
@@ -147,6 +147,12 @@ def _follow(run: TrialRun) -> str:
     table = run.first_table
     median = np.median(table.follow_up)
     return f"{median:.2f} yr ({median * 52.18:.0f} weeks), closed at {table.closeout:.2f} yr"
+
+
+def _library_runs(run) -> str:
+    """"12 radial + 38 section runs" (white-matter model per ``lesion_library.model``)."""
+    parts = run.library.by_model or {"section": {"runs": run.library.runs, "cached": run.library.cached}}
+    return " + ".join(f"{value['runs'] + value['cached']} {model}" for model, value in parts.items()) + " lesion runs"
 
 
 def _calibration_lines(run: TrialRun) -> list[str]:

@@ -16,10 +16,11 @@ from rimmodel.patients.disability import (COMPONENTS, CohortArrays, ScaleCalibra
                                           component_norms, components, event_proportion)
 from rimmodel.patients.draws import load_draws
 from rimmodel.patients.library import SectionLibrary
+from rimmodel.patients.radial import RadialTrajectories
 from rimmodel.patients.population import CALIBRATION_COHORT
 from rimmodel.patients.sensitivity import SensitivityRow, sensitivity_table
-from rimmodel.patients.simulate import (ArmPlan, PatientCourse, arm_plans, needed_classes, randomise,
-                                        simulate_cohort)
+from rimmodel.patients.simulate import (ArmPlan, PatientCourse, arm_plans, needed_classes, oldest_baseline_lesion,
+                                        randomise, simulate_cohort)
 from rimmodel.patients.trajectories import BuildReport, LesionTrajectories
 
 
@@ -46,13 +47,13 @@ class TrialRun:
 
 def run_design(design: TrialDesign, cache_path: str | Path, comm,
                library: LesionTrajectories | None = None) -> TrialRun:
-    """``library``: any LesionTrajectories (default: the section library cached at ``cache_path``)."""
+    """``library``: any LesionTrajectories (default: ``lesion_library.model``'s, cached at ``cache_path``)."""
     clock = {"started": time.perf_counter()}
     draws = load_draws(design.parameters.draws, design.directory, design.parameters.keep)
     if library is None:
-        library = SectionLibrary(design.lesion_library, design.model, draws, design.horizon, cache_path)
+        library = design_library(design, draws, cache_path)
     plans = arm_plans(design, library.horizon)
-    lesions, cortices = needed_classes(design, plans, len(draws), library.horizon)
+    lesions, cortices = needed_classes(design, plans, len(draws))
     build = library.ensure(lesions, cortices, comm)
     clock["library"] = time.perf_counter()
 
@@ -82,6 +83,13 @@ def run_design(design: TrialDesign, cache_path: str | Path, comm,
                "sensitivity_s": clock["sensitivity"] - clock["trials"]}
     return TrialRun(design, plans, draws.source, build, Path(cache_path), calibration, norms, results, first[0],
                     first[1], first[2], rows, timings)
+
+
+def design_library(design: TrialDesign, draws, cache_path: str | Path) -> LesionTrajectories:
+    """The design's lesion library, with courses long enough for its oldest baseline lesion."""
+    horizon = design.horizon + oldest_baseline_lesion(design)
+    kind = RadialTrajectories if design.lesion_library.model == "radial" else SectionLibrary
+    return kind(design.lesion_library, design.model, draws, horizon, cache_path, cortex_horizon=design.horizon)
 
 
 def _calibrate(design: TrialDesign, cohort: CohortArrays, norms: np.ndarray) -> ScaleCalibration:

@@ -1,6 +1,8 @@
 """One patient's course on an arm: lesions old and new, cortex, relapses, MRI read-outs.
 
-Baseline lesions follow the arm's occupancy course from randomisation; a lesion that forms at
+Baseline lesions are years old at randomisation (``population.natural_history.lesion_age_max``):
+each is read from its age on, untreated until randomisation and under the arm's occupancy course
+after; a lesion that forms at
 t_f follows the course from t_f (rounded down to ``lesion_library.course_resolution``). New
 lesions and relapses are Poisson processes whose rate is the patient's inflammatory activity
 (gamma distributed, so counts are negative binomial) times the population rate, times the arm's
@@ -67,16 +69,34 @@ def arm_plans(design: TrialDesign, horizon: float) -> list[ArmPlan]:
     return plans
 
 
-def needed_classes(design: TrialDesign, plans: list[ArmPlan], draws: int, horizon: float):
-    """Every lesion and cortex class a trial can ask for: all courses new lesions may start under, in every
-    location the population has lesions in."""
+def needed_classes(design: TrialDesign, plans: list[ArmPlan], draws: int):
+    """Every lesion and cortex class a trial can ask for: all courses new lesions may start under and all
+    baseline lesion ages (untreated until randomisation, the arm's course after), in every location the
+    population has lesions in."""
     resolution = design.lesion_library.course_resolution
-    courses = {plan.course.tail(start) for plan in plans for start in np.arange(0.0, horizon - 1e-9, resolution)}
+    courses = {plan.course.tail(start) for plan in plans for start in np.arange(0.0, design.horizon - 1e-9, resolution)}
     locations = [name for name, share in zip(LOCATIONS, design.history.location_shares) if share > 0]
     lesions = {LesionClass(location, rim, course, draw) for location in locations for rim in (True, False)
                for course in courses for draw in range(draws)}
+    lesions |= {LesionClass(location, rim, plan.course.delayed(age), draw) for plan in plans for location in locations
+                for age in baseline_ages(design, location) for rim in (True, False) for draw in range(draws)}
     cortices = {CortexClass(plan.course, draw) for plan in plans for draw in range(draws)}
     return lesions, cortices
+
+
+def rounded_age(age, step: float) -> np.ndarray:
+    """Baseline lesion ages rounded to the library's age step (each rounded age is a run)."""
+    return np.round(np.round(np.asarray(age, float) / step) * step, 6)
+
+
+def baseline_ages(design: TrialDesign, location: str) -> np.ndarray:
+    step = design.lesion_library.age_step(location)
+    return rounded_age(np.arange(0.0, rounded_age(design.history.lesion_age_max, step) + 1e-9, step), step)
+
+
+def oldest_baseline_lesion(design: TrialDesign) -> float:
+    """yr: how far beyond the follow-up the lesion courses must reach."""
+    return max(float(baseline_ages(design, location)[-1]) for location in LOCATIONS)
 
 
 def randomise(design: TrialDesign, replicate: int) -> np.ndarray:
@@ -124,7 +144,7 @@ def simulate_patient(patient: Patient, plan: ArmPlan, design: TrialDesign, libra
     history, seed = design.history, design.design.seed
     times = np.union1d(visits, scans)
     damage = np.zeros((times.size, len(DAMAGE_COLUMNS)))
-    lesions = _baseline_lesions(patient, plan, library, times, damage)
+    lesions = _baseline_lesions(patient, plan, design, library, times, damage)
 
     rng = patient_rng(seed, replicate, patient.index, INFLAMMATION)
     rate = patient.activity * history.new_lesion_rate
@@ -169,20 +189,27 @@ class _LesionsAtScans:
     iron_volume: np.ndarray
 
 
-def _baseline_lesions(patient: Patient, plan: ArmPlan, library: LesionTrajectories, times: np.ndarray,
-                      damage: np.ndarray) -> list[_LesionsAtScans]:
+def _baseline_lesions(patient: Patient, plan: ArmPlan, design: TrialDesign, library: LesionTrajectories,
+                      times: np.ndarray, damage: np.ndarray) -> list[_LesionsAtScans]:
+    """Each baseline lesion is read from its (rounded) age on; on a treated arm every age is its own class
+    (untreated until randomisation), on placebo one class serves all ages."""
     found = []
     radius = patient.lesion_radius
     for where, location in enumerate(LOCATIONS):
+        ages = rounded_age(patient.lesion_age, design.lesion_library.age_step(location))
         for rim in (True, False):
             chosen = (patient.lesion_location == where) & (patient.lesion_rim == rim)
-            if not chosen.any():
-                continue
-            course = library.lesions(LesionClass(location, rim, plan.course, patient.draw), radius[chosen], times)
-            damage[:, where] += np.sum(course.axon_loss - course.axon_loss[:, :1], axis=0)
-            damage[:, TISSUE] += np.sum(course.tissue_loss - course.tissue_loss[:, :1], axis=0)
-            found.append(_LesionsAtScans(np.zeros(int(chosen.sum())), True, course.volume, course.rim_volume,
-                                         course.iron_volume))
+            groups = ([chosen] if plan.course.is_untreated
+                      else [chosen & (ages == age) for age in np.unique(ages[chosen])])
+            for group in groups:
+                if not group.any():
+                    continue
+                kind = LesionClass(location, rim, plan.course.delayed(float(ages[group][0])), patient.draw)
+                course = library.lesions(kind, radius[group], times, ages[group])
+                damage[:, where] += np.sum(course.axon_loss - course.axon_loss[:, :1], axis=0)
+                damage[:, TISSUE] += np.sum(course.tissue_loss - course.tissue_loss[:, :1], axis=0)
+                found.append(_LesionsAtScans(np.zeros(int(group.sum())), True, course.volume, course.rim_volume,
+                                             course.iron_volume))
     return found
 
 

@@ -3,14 +3,16 @@
 Given a lesion class (location, rim or inactive, the occupancy course it lives under, the
 parameter draw) and initial sizes, an implementation returns each lesion's course in 3D terms:
 edge radius (mm), volume, rim volume, axon loss, tissue loss and iron-rim volume (mm^3) at the
-requested times (yr since the lesion's own time 0). It also returns the cortical damage beneath
-one mm^2 of follicle-covered pia. ``library.SectionLibrary`` implements it with cached 2D
-section runs today; a radial (spherical) library implements the same protocol when it lands.
+requested times. A lesion is given by its radius at its own age (a baseline lesion may be years
+old at randomisation): its course is read from that age on. It also returns the cortical damage
+beneath one mm^2 of follicle-covered pia. ``library.SectionLibrary`` implements it with cached 2D
+section runs, ``radial.RadialTrajectories`` with batched radial (spherical) runs for white-matter
+lesions and sections for the rest.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable, Protocol
 
 import numpy as np
@@ -61,6 +63,7 @@ class BuildReport:
     runs: int = 0             # lesion runs this call solved
     cached: int = 0           # entries found in the cache
     wall_s: float = 0.0
+    by_model: dict = field(default_factory=dict)   # "radial" / "section" -> the same three numbers
 
 
 class LesionTrajectories(Protocol):
@@ -69,8 +72,9 @@ class LesionTrajectories(Protocol):
     def ensure(self, lesions: Iterable[LesionClass], cortices: Iterable[CortexClass], comm) -> BuildReport:
         """Make every course queryable (solving what is missing). Collective."""
 
-    def lesions(self, kind: LesionClass, initial_radius: np.ndarray, times: np.ndarray) -> LesionCourses:
-        """Courses of lesions of initial equivalent radius ``initial_radius`` (mm) at ``times`` (yr)."""
+    def lesions(self, kind: LesionClass, radius: np.ndarray, times: np.ndarray, age=0.0) -> LesionCourses:
+        """Courses of lesions whose equivalent radius is ``radius`` (mm) at their own ``age`` (yr since they
+        formed; scalar or one per lesion), at ``age + times``. With ``age = 0``, ``radius`` is the seed's."""
 
     def cortex(self, kind: CortexClass, times: np.ndarray) -> CortexCourse:
         """Cortical damage under one mm^2 of follicle-covered pia at ``times`` (yr)."""
