@@ -55,6 +55,7 @@ def write_diagnostics(path: Path, outcome: Outcome, checks, identified: list[Ide
              "samples": {b.name: {"run": int(b.completed.size), "completed": int(b.completed.sum()),
                                   "model_wall_s": float(np.nansum(b.wall_s))} for b in outcome.batches},
              "mcmc": outcome.diagnostics if outcome.chains is not None else None,
+             "mcmc_convergence": outcome.chains.summary() if outcome.chains is not None else None,
              "acceptance": float(outcome.chains.acceptance.mean()) if outcome.chains is not None else None,
              "abc": outcome.diagnostics if outcome.abc_result is not None else None,
              "nroy_fraction_per_wave": outcome.nroy_fractions,

@@ -193,12 +193,21 @@ def markdown(outcome: Outcome, checks, identified, reach, figure_paths, doc_dir:
     return lines
 
 
+def convergence_lines(chains) -> list[str]:
+    """The sampler's verdict, first thing under Diagnostics: converged, or plainly not."""
+    head = (f"emcee: {chains.unit.shape[0]} walkers, {chains.steps} steps each, of which {chains.burn} burn-in "
+            f"and {chains.unit.shape[1]} kept; mean acceptance {chains.acceptance.mean():.2f}. "
+            f"Convergence criteria: {chains.criteria.describe()}; cap {chains.max_steps} steps.")
+    if chains.converged:
+        return [head, "", "**MCMC converged**: every criterion met."]
+    return [head, "", "**MCMC not converged**: " + "; ".join(chains.failures)
+            + ". The posterior summaries below are indicative only."]
+
+
 def _diagnostics(outcome: Outcome) -> list[str]:
     lines = ["## Diagnostics", ""]
     if outcome.chains is not None:
-        acceptance = outcome.chains.acceptance.mean()
-        lines += [f"emcee: {outcome.chains.unit.shape[0]} walkers, {outcome.chains.unit.shape[1]} kept steps each, "
-                  f"mean acceptance {acceptance:.2f}.", "",
+        lines += [*convergence_lines(outcome.chains), "",
                   "| parameter | R-hat | ESS bulk | ESS tail | autocorrelation (steps) |", "|---|---|---|---|---|"]
         for name, d in outcome.diagnostics.items():
             lines.append(f"| `{name}` | {d['r_hat']:.3f} | {d['ess_bulk']:.0f} | {d['ess_tail']:.0f} | "
