@@ -233,3 +233,23 @@ def test_default_prior_comes_from_the_declaration():
     assert prior.distribution.distribution == "loguniform"
     assert np.isclose(prior.distribution.low, 0.5 / 4) and np.isclose(prior.distribution.high, 0.5 * 4)
     assert "Absinta" in prior.source
+
+
+def test_the_report_says_which_defaults_are_posterior_medians():
+    from rimmodel.calibration.report import defaults_sentence
+    from rimmodel.calibration.scoring import Identification
+    from rimmodel.config.parameters import ModelConfig
+
+    default = ModelConfig().iron.clearance_rate
+    narrow, wide = (0.1, 0.5, 0.9), (0.05, 0.5, 0.95)
+
+    def item(name, median, prior=wide, posterior=narrow):
+        return Identification(name, prior, (posterior[0], median, posterior[2]), 0.3)
+
+    assert item("iron.clearance_rate", default).identified
+    calibrated = defaults_sentence([item("iron.clearance_rate", default)])
+    assert "`iron.clearance_rate` is its posterior median" in calibrated
+    proposed = defaults_sentence([item("iron.clearance_rate", 2.5 * default)])
+    assert "not (yet) the default: `iron.clearance_rate`" in proposed and "proposal" in proposed
+    unidentified = Identification("iron.clearance_rate", wide, wide, 1.0)
+    assert not unidentified.identified and "unchanged" in defaults_sentence([unidentified])

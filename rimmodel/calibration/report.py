@@ -220,9 +220,11 @@ def defaults_sentence(identified) -> str:
         (calibrated if f"{default:.4g}" == f"{item.posterior[1]:.4g}" else proposed).append((item.name, default))
     parts = []
     if calibrated:
-        parts.append("The defaults in `rimmodel/config/parameters.py` of the identified parameters "
-                     + ", ".join(f"`{name}`" for name, _ in calibrated) + " are these posterior medians "
-                     "(their source points here).")
+        names = ", ".join(f"`{name}`" for name, _ in calibrated)
+        parts.append(f"The default in `rimmodel/config/parameters.py` of the identified parameter {names} is its "
+                     "posterior median below (its source points here)." if len(calibrated) == 1 else
+                     f"The defaults in `rimmodel/config/parameters.py` of the identified parameters {names} are "
+                     "their posterior medians below (their sources point here).")
     if proposed:
         parts.append("Identified but not (yet) the default: " + ", ".join(f"`{name}` (default {value:.4g})"
                      for name, value in proposed) + "; the posterior median below is a proposal.")
