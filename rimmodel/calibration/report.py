@@ -70,7 +70,10 @@ HOW_IT_WORKS = [
     "space (implausibility < cutoff), each wave a study directory run by `run_study` (MPI groups, journals, "
     "resume: rerunning the command skips every journaled run; a batch directory made with another calibration "
     "file or other observation operators is refused, nothing in it touched); a Gaussian process per observable (scikit-learn; exact leave-one-out errors); emcee on the emulated "
-    "likelihood, whose variance adds emulator, observation and model-discrepancy variances.",
+    "likelihood, whose variance adds emulator, observation and model-discrepancy variances. emcee runs until "
+    "converged (kept chain at least 50 autocorrelation times after a burn-in of 5, R-hat <= 1.01, bulk and tail "
+    "ESS >= 400; `[mcmc]` sets these, and a run that reaches the cap `steps` is reported as not converged in "
+    "`diagnostics.json` and here).",
     "- **ABC path.** ABC-SMC on the simulator (`method = \"abc\"`), each generation a study batch; stochastic "
     "Gaussian acceptance, exact under the same error model once eps = 1 (Wilkinson 2013). The implementation is "
     "rimmodel's own, so that generations resume from journals; it is tested against the closed-form posterior of a "
