@@ -40,9 +40,10 @@ RELATIVE_ERROR = 0.1
 
 
 def calibration_text(observations: Path, points: int, waves: int, years: float) -> str:
+    # [mcmc] steps is a cap: emcee runs until converged (rimmodel/calibration/mcmc.py)
     lines = ["[calibration]", f'observations = "{observations.name}"', "seed = 7", "discrepancy = 0.0",
              'name = "benchmark"', "[design]", f"points = {points}", f"waves = {waves}", "candidates = 16384",
-             "[mcmc]", "walkers = 32", "steps = 3000", "burn = 1000", "[cohort]", "lesions = 3", f"years = {years}",
+             "[mcmc]", "walkers = 32", "steps = 100000", "[cohort]", "lesions = 3", f"years = {years}",
              "[model.geometry]", "mesh_size = 0.3", "[model.time]", "dt = 0.2", "output_interval = 0.25"]
     for name, (kind, low, high) in PRIORS.items():
         lines += [f'[parameters."{name}"]', f'prior = "{kind}"', f"low = {low}", f"high = {high}"]

@@ -37,6 +37,11 @@ def linear_problem(seed=1):
     return priors, targets, predictor, exact
 
 
+# Recovery and SBC need many posteriors: converged to a looser standard than the default (still
+# checked); the default standard is tested on the conjugate posterior.
+QUICK = mcmc.Convergence(autocorrelation_multiple=20, r_hat_max=1.05, ess_min=100, check_every=250)
+
+
 def assert_matches(draws, exact, mean_tol, sd_tol):
     mean, covariance = exact
     sd = np.sqrt(np.diag(covariance))
@@ -44,13 +49,30 @@ def assert_matches(draws, exact, mean_tol, sd_tol):
     assert np.all(np.abs(draws.std(axis=0) / sd - 1) < sd_tol), (draws.std(axis=0), sd)
 
 
-def test_mcmc_reproduces_the_conjugate_posterior():
+def test_mcmc_runs_until_converged_and_reproduces_the_conjugate_posterior():
     priors, targets, predictor, exact = linear_problem()
-    chains = mcmc.sample(log_posterior_unit(predictor, targets), 2, 16, 1000, 300, seed=3)
-    assert_matches(to_physical(priors, chains.flat), exact, mean_tol=0.15, sd_tol=0.15)
+    chains = mcmc.sample(log_posterior_unit(predictor, targets), 2, 16, 100_000, seed=3)
+    assert chains.converged and not chains.failures
+    assert_matches(to_physical(priors, chains.flat), exact, mean_tol=0.1, sd_tol=0.1)
     assert 0.3 < chains.acceptance.mean() < 0.9
-    found = mcmc.diagnostics(chains, ["theta1", "theta2"])
-    assert all(d["r_hat"] < 1.1 and d["ess_bulk"] > 200 for d in found.values())
+    tau = chains.autocorrelation.max()
+    assert chains.unit.shape[1] >= 50 * tau and chains.burn >= 5 * tau
+    assert chains.steps < 100_000 and chains.unit.shape[1] == chains.steps - chains.burn
+    assert all(d["r_hat"] <= 1.01 and d["ess_bulk"] >= 400 and d["ess_tail"] >= 400
+               for d in chains.per_parameter.values())
+    assert chains.per_parameter == mcmc.diagnostics(chains, ["theta1", "theta2"])
+
+
+def test_mcmc_that_hits_its_cap_says_it_did_not_converge():
+    from rimmodel.calibration.report import convergence_lines
+
+    _, targets, predictor, _ = linear_problem()
+    chains = mcmc.sample(log_posterior_unit(predictor, targets), 2, 16, 400, seed=3, names=["theta1", "theta2"])
+    assert not chains.converged and chains.steps == 400
+    assert chains.failures[0] == "cap of 400 steps per walker reached" and len(chains.failures) > 1
+    summary = chains.summary()
+    assert summary["converged"] is False and summary["failures"] == chains.failures
+    assert "**MCMC not converged**: cap of 400 steps per walker reached" in "\n".join(convergence_lines(chains))
 
 
 def test_abc_smc_reproduces_the_conjugate_posterior():
@@ -71,6 +93,12 @@ def test_emulator_leave_one_out_is_exact_and_small():
     assert loo.relative_rmse < 0.1 and loo.coverage_2sd >= 0.8
     from sklearn.gaussian_process import GaussianProcessRegressor
 
+    test = rng.uniform(size=(50, 2))  # the numpy predictor equals scikit-learn's
+    mean, sd = emulator.gp.predict(test, return_std=True)
+    found_mean, found_variance = emulator.predict(test)
+    prior_variance = emulator.scale**2 * emulator.gp.kernel_.diag(test[:1])[0]  # both cancel against it
+    assert np.allclose(found_mean, emulator.mean + emulator.scale * mean, rtol=0, atol=1e-8 * emulator.scale)
+    assert np.allclose(found_variance, (emulator.scale * sd) ** 2, rtol=1e-6, atol=1e-12 * prior_variance)
     for i in (0, 7):  # the closed form equals refitting without point i at fixed hyperparameters
         kept = np.arange(30) != i
         gp = GaussianProcessRegressor(emulator.gp.kernel_, optimizer=None).fit(unit[kept], emulator.standard[kept])
@@ -110,7 +138,8 @@ def test_recovery_truth_inside_90_percent_and_posterior_narrows_with_more_data()
     widths = []
     for outputs in (("size_at_2", "size_at_8"), ("size_at_1", "size_at_2", "size_at_4", "size_at_8")):
         priors, targets, predictor, truth = logistic_setting(outputs, 0.08)
-        chains = mcmc.sample(log_posterior_unit(predictor, targets), 2, 16, 800, 300, seed=4)
+        chains = mcmc.sample(log_posterior_unit(predictor, targets), 2, 16, 100_000, seed=4, criteria=QUICK)
+        assert chains.converged, chains.failures
         draws = to_physical(priors, chains.flat)
         low, high = np.percentile(draws, [5, 95], axis=0)
         assert np.all((low <= truth) & (truth <= high)), (low, truth, high)
@@ -132,7 +161,8 @@ def test_simulation_based_calibration_ranks_are_uniform():
             mean = 2.0 * prior.to_physical(unit[:, 0])[:, None]
             return mean, np.zeros_like(mean)
 
-        chains = mcmc.sample(log_posterior_unit(predictor, targets), 1, 8, 250, 50, seed=r)
+        chains = mcmc.sample(log_posterior_unit(predictor, targets), 1, 8, 20_000, seed=r, criteria=QUICK)
+        assert chains.converged, chains.failures
         draws = prior.to_physical(chains.flat[:, 0])
         thinned = draws[np.linspace(0, draws.size - 1, kept).astype(int)]
         ranks.append(int(np.sum(thinned < theta)))
@@ -203,3 +233,23 @@ def test_default_prior_comes_from_the_declaration():
     assert prior.distribution.distribution == "loguniform"
     assert np.isclose(prior.distribution.low, 0.5 / 4) and np.isclose(prior.distribution.high, 0.5 * 4)
     assert "Absinta" in prior.source
+
+
+def test_the_report_says_which_defaults_are_posterior_medians():
+    from rimmodel.calibration.report import defaults_sentence
+    from rimmodel.calibration.scoring import Identification
+    from rimmodel.config.parameters import ModelConfig
+
+    default = ModelConfig().iron.clearance_rate
+    narrow, wide = (0.1, 0.5, 0.9), (0.05, 0.5, 0.95)
+
+    def item(name, median, prior=wide, posterior=narrow):
+        return Identification(name, prior, (posterior[0], median, posterior[2]), 0.3)
+
+    assert item("iron.clearance_rate", default).identified
+    calibrated = defaults_sentence([item("iron.clearance_rate", default)])
+    assert "`iron.clearance_rate` is its posterior median" in calibrated
+    proposed = defaults_sentence([item("iron.clearance_rate", 2.5 * default)])
+    assert "not (yet) the default: `iron.clearance_rate`" in proposed and "proposal" in proposed
+    unidentified = Identification("iron.clearance_rate", wide, wide, 1.0)
+    assert not unidentified.identified and "unchanged" in defaults_sentence([unidentified])

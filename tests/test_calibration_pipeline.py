@@ -48,8 +48,7 @@ waves = 2
 candidates = 2048
 [mcmc]
 walkers = 16
-steps = 1200
-burn = 300
+steps = 40000
 [abc]
 population = 400
 proposals = 1200
@@ -97,6 +96,12 @@ def test_analytic_calibration_runs_through_the_study_machinery_and_resumes(share
         assert {"posterior", "prior", "observed_data", "posterior_predictive"} <= set(tree.children)
         text = written.report.read_text()
         assert "## What the model cannot meet together" in text and "y3" in text
+        if method == "emulator":  # the sampler ran until converged, and says so
+            import json
+
+            verdict = json.loads(written.diagnostics.read_text())["mcmc_convergence"]
+            assert verdict["converged"] and not verdict["failures"]
+            assert verdict["steps_per_walker"] < 40000 and "**MCMC converged**" in text
         for figure in ("corner", "prior_posterior", "predictive"):
             assert (shared_dir / "doc" / "figures" / f"calibration_{method}_{figure}.png").stat().st_size > 1000
         assert "theta1 = " in written.calibrated.read_text()
@@ -125,6 +130,7 @@ candidates = 256
 walkers = 8
 steps = 300
 burn = 100
+ess_min = 1e6   # unreachable: the sampler stops at the cap and must say so
 [cohort]
 lesions = 2
 years = 1.5
@@ -154,7 +160,14 @@ high = 0.2
         assert np.corrcoef(rate, batch.values["advance"])[0, 1] > 0.9  # faster activation, faster edge
         assert outcome.model_runs == 8
         written = finish(outcome, shared_dir / "out", shared_dir / "doc" / "calibration.md", shared_dir / "cal")
-        assert "microglia.activation_rate" in written.report.read_text()
+        text = written.report.read_text()
+        assert "microglia.activation_rate" in text
+        import json
+
+        verdict = json.loads(written.diagnostics.read_text())["mcmc_convergence"]
+        assert not verdict["converged"] and verdict["steps_per_walker"] == 300
+        assert verdict["failures"][0] == "cap of 300 steps per walker reached"
+        assert "**MCMC not converged**: cap of 300 steps per walker reached" in text
 
 
 def test_trial_effect_sizes_over_posterior_draws(shared_dir, comm):

@@ -32,5 +32,7 @@ def _calibrate(args) -> int:
         for item in written.identified:
             print(f"{item.name:<40} median {item.posterior[1]:.4g}  90 % [{item.posterior[0]:.4g}, "
                   f"{item.posterior[2]:.4g}]  {'identified' if item.identified else 'not identified'}")
+        if outcome.chains is not None and not outcome.chains.converged:
+            print("rimmodel: MCMC NOT CONVERGED: " + "; ".join(outcome.chains.failures))
         print(f"rimmodel: calibration -> {written.report}, {written.posterior}, {written.calibrated}")
     return 0

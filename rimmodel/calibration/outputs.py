@@ -11,6 +11,7 @@ import numpy as np
 
 from rimmodel.calibration.runner import Outcome
 from rimmodel.calibration.scoring import Identification
+from rimmodel.study.draws import read_draws  # noqa: F401  (the draws file format lives with its readers)
 
 POSTERIOR_FILE, DIAGNOSTICS_FILE = "posterior.nc", "diagnostics.json"
 
@@ -55,6 +56,7 @@ def write_diagnostics(path: Path, outcome: Outcome, checks, identified: list[Ide
              "samples": {b.name: {"run": int(b.completed.size), "completed": int(b.completed.sum()),
                                   "model_wall_s": float(np.nansum(b.wall_s))} for b in outcome.batches},
              "mcmc": outcome.diagnostics if outcome.chains is not None else None,
+             "mcmc_convergence": outcome.chains.summary() if outcome.chains is not None else None,
              "acceptance": float(outcome.chains.acceptance.mean()) if outcome.chains is not None else None,
              "abc": outcome.diagnostics if outcome.abc_result is not None else None,
              "nroy_fraction_per_wave": outcome.nroy_fractions,
@@ -107,12 +109,3 @@ def write_calibrated(directory: Path, outcome: Outcome, identified: list[Identif
         writer.writerow(outcome.calibration.names)
         writer.writerows([[repr(float(v)) for v in row] for row in chosen])
     return toml_path, draws_path
-
-
-def read_draws(path: str | Path) -> list[dict[str, float]]:
-    """A draws file as one {parameter: value} per draw."""
-    with Path(path).open() as handle:
-        rows = list(csv.reader(handle))
-    if len(rows) < 2:
-        raise ValueError(f"{path}: no posterior draws")
-    return [{name: float(v) for name, v in zip(rows[0], row)} for row in rows[1:]]

@@ -156,9 +156,9 @@ def _emulator(calibration: Calibration, out_dir: Path, comm, progress: bool, out
         predictor = emulator_predictor([outcome.emulators[o.id] for o in calibration.calibrate])
         settings = calibration.mcmc
         outcome.chains = mcmc.sample(log_posterior_unit(predictor, targets), d, settings.walkers, settings.steps,
-                                     settings.burn, seed)
+                                     seed, settings.convergence, calibration.names)
         outcome.posterior_unit = outcome.chains.flat
-        outcome.diagnostics = mcmc.diagnostics(outcome.chains, calibration.names)
+        outcome.diagnostics = outcome.chains.per_parameter
         outcome.predictive = _emulated_predictive(outcome, seed)
     comm.Barrier()
 

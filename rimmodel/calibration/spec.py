@@ -8,7 +8,9 @@
     method = "emulator"          # emulator (GP + history matching + emcee) | abc (ABC-SMC on the model)
     seed = 2026
     discrepancy = 0.1            # model-discrepancy sd on each observation's likelihood scale
-    [design]  points, waves, candidates, cutoff      [mcmc]  walkers, steps, burn
+    [design]  points, waves, candidates, cutoff
+    [mcmc]    walkers, steps (cap), burn (least), autocorrelation_multiple, burn_autocorrelations,
+              r_hat_max, ess_min, check_every   (runs until converged; mcmc.py)
     [abc]     population, proposals, generations, acceptance
     [cohort]  lesions, years, heterogeneity, varies  (rimmodel: the quantile cohort, operators.py)
     [model]   base model config (any section), on top of `base`
@@ -25,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rimmodel.calibration.analytic import ANALYTIC_MODELS
+from rimmodel.calibration.mcmc import Convergence
 from rimmodel.calibration.observations import Observation, load_observations
 from rimmodel.calibration.operators import OPERATORS
 from rimmodel.calibration.priors import Prior, build_prior
@@ -67,8 +70,22 @@ class DesignSettings:
 @dataclass
 class MCMCSettings:
     walkers: int = param(32, "-", "emcee walkers", low=4, high=10_000)
-    steps: int = param(3000, "-", "Steps per walker", low=10, high=10_000_000)
-    burn: int = param(1000, "-", "Steps discarded as burn-in", low=0, high=10_000_000)
+    steps: int = param(200_000, "-", "Steps per walker at most: the sampler runs until it has converged or "
+                       "reaches this cap (then reported as not converged)", low=10, high=10_000_000)
+    burn: int = param(0, "-", "Burn-in steps discarded at least (the burn-in is burn_autocorrelations "
+                      "autocorrelation times, or this if longer)", low=0, high=10_000_000)
+    autocorrelation_multiple: float = param(50.0, "1", "Kept chain at least this many autocorrelation times "
+                                            "long", low=1.0, high=10_000.0)
+    burn_autocorrelations: float = param(5.0, "1", "Burn-in in autocorrelation times", low=0.0, high=1000.0)
+    r_hat_max: float = param(1.01, "1", "Largest rank-normalised split R-hat accepted", low=1.0, high=2.0)
+    ess_min: float = param(400.0, "-", "Smallest bulk and tail ESS accepted per parameter", low=1.0, high=1e9)
+    check_every: int = param(1000, "-", "Steps between convergence checks (at least; then every fifth of "
+                             "the chain)", low=10, high=10_000_000)
+
+    @property
+    def convergence(self) -> Convergence:
+        return Convergence(self.autocorrelation_multiple, self.burn_autocorrelations, self.r_hat_max,
+                           self.ess_min, self.burn, self.check_every)
 
 
 @dataclass

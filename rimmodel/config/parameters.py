@@ -252,10 +252,11 @@ class IronParameters:
         0.1, "1", "Microglial density K_Fe at which half the released iron is taken up (the rest is "
         "cleared)", source="assumed", low=1e-6, high=10.0, symbol="K_Fe")
     clearance_rate: float = param(
-        0.5, "1/yr", "Loss lambda_Fe of iron from microglia/macrophages (rims fade over years once "
-        "activity stops)", source="assumed; median PRL lifetime ~7 yr, Absinta et al. 2021, Nature "
-        "(Extended Data Fig. 1); lesion susceptibility peaks 1-2 yr after enhancement, then decays "
-        "(unconfirmed excerpt, NIHMS1529632)",
+        1.355, "1/yr", "Loss lambda_Fe of iron from microglia/macrophages (how fast an iron rim fades once "
+        "activity stops)", source="calibrated: posterior median, 90 % 0.593-1.93 /yr, of `rimmodel calibrate "
+        "experiments/calibration/literature_reduced.toml` (docs/calibration.md; fitted to the median PRL "
+        "lifetime ~7 yr, Absinta et al. 2021, Nature, Extended Data Fig. 1, the PRL conversion of 37/93 new "
+        "lesions, Clark et al. 2023, Ann Neurol 94:736, and an SEL edge advance; prior loguniform 0.2-2 /yr)",
         low=0.0, high=1e3, symbol="lambda_Fe")
 
 

@@ -20,6 +20,10 @@ def register(commands) -> None:
     study.add_argument("--collect", action="store_true", help="run nothing: write the results file from "
                        "what has finished (unfinished samples are marked pending)")
     study.add_argument("--quiet", action="store_true", help="no progress lines")
+    study.add_argument("--draws", type=Path, help="posterior draws (rimmodel calibrate's *_draws.csv): run the "
+                       "whole study once per chosen draw, in OUT/draw-000, ...; columns may not be parameters "
+                       "the study sweeps or fixes")
+    study.add_argument("--draws-count", type=int, default=8, help="posterior draws to run (default 8)")
     study.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
                        help="override a model config value for every run (e.g. --set time.end=2) or a study "
                             "setting (--set study.samples=8); repeatable")
@@ -45,7 +49,9 @@ def _study(args) -> int:
         if MPI.COMM_WORLD.rank == 0:
             again = " ".join(["rimmodel study", str(args.study), "--out", str(_out(args)),
                               *(["--part", args.part] if args.part else []),
-                              *(["--ranks-per-run", str(args.ranks_per_run)] if args.ranks_per_run else [])])
+                              *(["--ranks-per-run", str(args.ranks_per_run)] if args.ranks_per_run else []),
+                              *(["--draws", str(args.draws), "--draws-count", str(args.draws_count)]
+                                if args.draws is not None else [])])
             launcher = f"mpirun -n {MPI.COMM_WORLD.size} " if MPI.COMM_WORLD.size > 1 else ""
             print(f"rimmodel: study {stop}; continue with: {launcher}{again}", file=sys.stderr)
         return stop.exit_code
@@ -67,6 +73,8 @@ def _run_or_collect(args) -> int:
     from rimmodel.io.output_dir import check_output_directory
 
     out = check_output_directory(_out(args))
+    if args.draws is not None:
+        return _over_draws(args, spec, out)
     if args.collect:
         results_file = collect_study(spec, out) if MPI.COMM_WORLD.rank == 0 else None
     else:
@@ -80,6 +88,23 @@ def _run_or_collect(args) -> int:
         counts = {s: int((results.status == s).sum()) for s in ("completed", "failed", "pending")}
         print(f"rimmodel: study -> {results_file} ({counts['completed']} completed, {counts['failed']} failed, "
               f"{counts['pending']} pending)")
+    return 0
+
+
+def _over_draws(args, spec, out: Path) -> int:
+    from rimmodel.fem import MPI
+    from rimmodel.study.draws import DRAWS_TABLE, collect_over_draws, run_study_over_draws
+
+    if args.collect:
+        found = collect_over_draws(spec, args.draws, args.draws_count, out) if MPI.COMM_WORLD.rank == 0 else []
+    else:
+        found = run_study_over_draws(spec, args.draws, args.draws_count, out, MPI.COMM_WORLD,
+                                     progress=not args.quiet, part=_part(args.part), collect=args.part is None)
+        if args.part is not None:
+            return 0
+    if MPI.COMM_WORLD.rank == 0:
+        print(f"rimmodel: study over {len(found)} posterior draws -> {out / DRAWS_TABLE}, "
+              + ", ".join(str(path) for path in found))
     return 0
 
 
