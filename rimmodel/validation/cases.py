@@ -140,8 +140,8 @@ def _reuse(simulation: Simulation | None, config) -> Simulation:
 # --- tissue loss and iron: what MRI sees of a chronic active and a burnt-out lesion -------------
 
 # The one parameter set of the case: the defaults, with iron cleared more slowly than by default.
-# lambda_Fe = 0.5 /yr equals the microglial deactivation rate, so iron cannot outlast the microglia
-# that took it up; 0.2 /yr (half-life 3.5 yr) is assumed, guided by lesion susceptibility on QSM
+# The default lambda_Fe (calibrated, docs/calibration.md) is not below the microglial deactivation
+# rate, so iron cannot outlast the microglia that took it up; 0.2 /yr (half-life 3.5 yr) is assumed, guided by lesion susceptibility on QSM
 # staying high for ~4 years before it dissipates (Chen et al. 2014, Radiology 271:183) and by
 # rim+ lesions retaining iron for years (Zhang et al. 2019, AJNR 40:987).
 TISSUE_CASE = ("iron.clearance_rate=0.2",)

@@ -7,10 +7,13 @@ from pathlib import Path
 
 import numpy as np
 
+from rimmodel.config.parameters import IronParameters
 from rimmodel.fem import MPI
 from rimmodel.io.figures import report_workspace, save_panels
 from rimmodel.progress import run_stages
 from rimmodel.validation import cases
+
+_DEFAULT_IRON_CLEARANCE = IronParameters().clearance_rate  # 1/yr, quoted in the report's iron text
 
 
 def expansion_section(result: cases.Expansion, figures: Path) -> list[str]:
@@ -136,7 +139,8 @@ def tissue_section(result: cases.TissueLoss, figures: Path) -> list[str]:
         ax.plot(burnt.time, burnt.rim_size, color="tab:green", label="microglial rim (m > 0.1)")
         for course, colour in lines:
             if course is not None:
-                label = "iron rim (Fe > 0.1), " + ("λ_Fe = 0.2 /yr" if course is burnt else "default λ_Fe = 0.5 /yr")
+                clearance = "λ_Fe = 0.2 /yr" if course is burnt else f"default λ_Fe = {_DEFAULT_IRON_CLEARANCE:g} /yr"
+                label = "iron rim (Fe > 0.1), " + clearance
                 ax.plot(course.time, course.iron_rim_size, color=colour, label=label)
         ax.set(xlabel="time (yr)", ylabel="area (mm²)", title="burnt-out lesion: microglia and iron")
         ax.legend(fontsize=7)
@@ -232,12 +236,12 @@ def _iron_text(result: cases.TissueLoss) -> str:
     if burnt.microglia_extinct is not None and burnt.iron_extinct is not None:
         text += f": the iron rim outlives microglial activity by {burnt.iron_extinct - burnt.microglia_extinct:.1f} years"
     if default is not None:
-        text += (f". With the default iron clearance (λ_Fe = 0.5 /yr, as fast as microglial deactivation) the "
+        text += (f". With the default iron clearance (λ_Fe = {_DEFAULT_IRON_CLEARANCE:g} /yr, no slower than microglial deactivation) the "
                  f"iron rim is gone by {_year(default.iron_extinct)}, with the microglia at "
                  f"{_year(default.microglia_extinct)}: **with the defaults the iron rim does not outlive the "
                  "microglia**" if default.iron_extinct is not None and default.microglia_extinct is not None
                  and default.iron_extinct <= default.microglia_extinct + 1.0 else
-                 f". With the default iron clearance (λ_Fe = 0.5 /yr) the iron rim is gone by "
+                 f". With the default iron clearance (λ_Fe = {_DEFAULT_IRON_CLEARANCE:g} /yr) the iron rim is gone by "
                  f"{_year(default.iron_extinct)}, the microglia by {_year(default.microglia_extinct)}")
     for course in (result.active, burnt):
         prl = np.flatnonzero(course.prl_present > 0)
