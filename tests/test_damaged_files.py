@@ -153,3 +153,32 @@ def test_a_config_or_study_that_is_not_utf8_names_the_file(tmp_path):
     study.write_bytes('[study]\nsampler = "latin"  # é\n'.encode("latin-1"))
     with pytest.raises(ConfigError, match=f"{study}: not a readable UTF-8 TOML file"):
         load_study(study)
+
+
+def _missing_field_step(run: Path) -> None:
+    """The XDMF names a dataset fields.h5 lacks (microglia at 0.5 yr): found only when the
+    animation draws that frame, after the snapshots (0, 1, 2 yr) are drawn."""
+    xdmf = run / "fields.xdmf"
+    xdmf.write_text(xdmf.read_text().replace("/Function/microglia/0_5<", "/Function/microglia/gone<"))
+
+
+@pytest.mark.parametrize("damage", [lambda run: _truncate(run / "observables.h5"), _missing_field_step],
+                         ids=["observables-truncated", "field-step-missing"])
+def test_compare_on_a_damaged_run_writes_nothing(tmp_path, comm, damage, capsys):
+    """It left the snapshots it had drawn before reaching the damage."""
+    if comm.rank > 0:  # drawing is serial by design
+        return
+    from rimmodel.cli import main
+
+    good, damaged = tmp_path / "good", _damaged_copy(tmp_path, "fields.xdmf", lambda p: None)
+    shutil.copytree(SMALL_RUN, good)
+    damage(damaged)
+    out = tmp_path / "comparison"
+    out.mkdir()
+    (out / "earlier.txt").write_text("an earlier comparison's file")
+    assert main(["compare", str(good), str(damaged), "--out", str(out), "--layers", "microglia",
+                 "--panel-size", "160", "128", "--gif"]) == 2
+    refusal = capsys.readouterr().err.strip().splitlines()[-1]
+    assert refusal.startswith(f"rimmodel: {damaged}/") and "unreadable" in refusal
+    assert sorted(p.name for p in out.iterdir()) == ["earlier.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["comparison", "good", "run"]  # no scratch left
