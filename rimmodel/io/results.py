@@ -229,6 +229,14 @@ class RunResults:
     solver: dict[str, np.ndarray]
     timing: dict[str, float]      # wall seconds per phase (max over ranks); empty for older runs
     stale: str = ""               # why a "running" status is not believed: its process is gone ("" if not)
+    heartbeat_age: str = ""       # how long ago status.json was refreshed, e.g. "12 min" ("" if unknown)
+
+    @property
+    def status_text(self) -> str:
+        """The status for a reader: "stale: last heartbeat 12 min ago" for a run whose process is gone."""
+        if not self.stale:
+            return self.status
+        return f"stale: last heartbeat {self.heartbeat_age} ago" if self.heartbeat_age else "stale"
 
 
 def read_run(run_dir: str | Path) -> RunResults:
@@ -243,6 +251,7 @@ def read_run(run_dir: str | Path) -> RunResults:
         return RunResults(
             path=Path(run_dir), status=str(status.get("status", attrs["status"])),
             reason=str(status.get("reason", attrs["reason"])), stale=stale_reason(status),
+            heartbeat_age=heartbeat_age_text(status),
             dimension=int(attrs["dimension"]), provenance=json.loads(attrs["provenance"]),
             config_toml=str(attrs["config"]), time=h5["time"][()], observables=observables, units=units,
             btk={k: v[()] for k, v in h5["btk"].items()},
