@@ -149,17 +149,24 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _run(args) -> int:
+def stopping_cleanly(command: str, body, args) -> int:
+    """``body(args)`` with SIGINT / SIGTERM deferred to the end of the current time step; a stop is
+    one line on stderr ("rimmodel: COMMAND stopped by ...") and the shell's 128 + signal exit code.
+    What was written before is kept. For every command that runs the model."""
     from rimmodel.fem import MPI  # PETSc installs its signal handlers on import: the guard replaces them
     from rimmodel.interrupts import Interrupted, deferred_signals
 
     try:
         with deferred_signals():  # a signal while the model is built stops the run before it writes
-            return _run_guarded(args)
+            return body(args)
     except Interrupted as stop:
         if MPI.COMM_WORLD.rank == 0:
-            print(f"rimmodel: run {stop}", file=sys.stderr)
+            print(f"rimmodel: {command} {stop}", file=sys.stderr)
         return stop.exit_code
+
+
+def _run(args) -> int:
+    return stopping_cleanly("run", _run_guarded, args)
 
 
 def _run_guarded(args) -> int:
@@ -214,6 +221,12 @@ def run_summary(record, out: Path) -> str:
 
 
 def _demo(args) -> int:
+    if args.list:  # runs nothing: no need to load the FEM stack for the guard
+        return _demo_guarded(args)
+    return stopping_cleanly("demo", _demo_guarded, args)
+
+
+def _demo_guarded(args) -> int:
     if args.list or args.name:
         from rimmodel.config import ConfigError
         from rimmodel.teaching import list_demos, run_teaching_demo

@@ -13,9 +13,10 @@ from rimmodel.interrupts import Interrupted, deferred_signals, stop_requested
 from rimmodel.io.checkpoint import CHECKPOINT_DIR, Checkpoint, read_checkpoint
 from rimmodel.io.provenance import provenance
 from rimmodel.io.results import (CONFIG_FILE, FIELDS_FILE, OBSERVABLES_FILE, STATUS_FILE, RunRecord, read_status,
-                                 stale_reason)
+                                 read_status_or_raise, stale_reason)
 from rimmodel.io.run_lock import locked_run_directory
 from rimmodel.io.run_output import OutputFailure, RunOutput, remove_partial_files, resume_command
+from rimmodel.io.unreadable import UnreadableFile
 from rimmodel.observables import SCALAR_UNITS, Observables
 from rimmodel.physics.equations import FIELDS, RimEquations
 from rimmodel.physics.fields import FieldSet
@@ -154,17 +155,26 @@ class Simulation:
                   stop_requested=lambda: stop_requested(self.comm))
 
     def _resume_point(self, out_dir: Path) -> Checkpoint:
-        status = self.comm.bcast(read_status(out_dir) if self.comm.rank == 0 else None, root=0)
-        if status.get("status") == "completed":
+        # status.json is read and judged on rank 0 alone, and every rank acts on the broadcast
+        # verdict: a damaged file raising on one rank would leave the others waiting
+        verdict = None
+        if self.comm.rank == 0:
+            try:
+                verdict = _resume_verdict(out_dir)
+            except Exception as bug:  # noqa: BLE001 - raised below on every rank, not here alone
+                verdict = bug
+        verdict = self.comm.bcast(verdict, root=0)
+        if isinstance(verdict, Exception):
+            raise verdict
+        completed, note = verdict
+        if completed:
             raise ConfigError(f"--resume: {out_dir} has already completed; nothing to continue")
         checkpoint = read_checkpoint(out_dir, self.comm)
         if checkpoint.record.config_toml != config_to_toml(self.config):
             raise ConfigError(f"--resume: {out_dir} was run with another configuration "
                               f"({out_dir / CONFIG_FILE}); resume with that one")
-        if self.comm.rank == 0 and status.get("status") == "running":  # we hold the lock: its writer is gone
-            why = stale_reason(status) or f"its process (pid {status.get('pid')} on host {status.get('host')}) is gone"
-            print(f"rimmodel: {out_dir} says 'running', but {why}; continuing from its checkpoint at "
-                  f"t = {checkpoint.t:.6g} yr", flush=True)
+        if self.comm.rank == 0 and note:
+            print(f"rimmodel: {note}; continuing from its checkpoint at t = {checkpoint.t:.6g} yr", flush=True)
         self.equations.set_time(checkpoint.t)
         return checkpoint
 
@@ -180,6 +190,21 @@ class Simulation:
                            depth_bin_edges=self.observables.bin_edges)
         record.provenance.update(global_dofs=self.disc.global_dofs(), cells=self.domain.global_cell_count())
         return record
+
+
+def _resume_verdict(out_dir: Path) -> tuple[bool, str]:
+    """(has the run completed?, a note for the user) from its status.json. Rank 0; never raises for
+    a damaged file: the checkpoint, not the status, is what a resume continues from."""
+    try:
+        status = read_status_or_raise(out_dir)
+    except FileNotFoundError:
+        return False, ""
+    except UnreadableFile as damage:
+        return False, f"{damage}; ignoring it"
+    if status.get("status") != "running":  # we hold the lock: a 'running' writer is gone
+        return status.get("status") == "completed", ""
+    why = stale_reason(status) or f"its process (pid {status.get('pid')} on host {status.get('host')}) is gone"
+    return False, f"{out_dir} says 'running', but {why}"
 
 
 def prepare_run_dir(out_dir: Path, overwrite: bool, comm) -> None:

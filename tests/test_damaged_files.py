@@ -2,10 +2,13 @@
 
 No traceback and no HDF5-DIAG dump (DOLFINx's own HDF5 prints one for every failed call)."""
 
+import json
 import os
 import shutil
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import h5py
@@ -153,3 +156,85 @@ def test_a_config_or_study_that_is_not_utf8_names_the_file(tmp_path):
     study.write_bytes('[study]\nsampler = "latin"  # é\n'.encode("latin-1"))
     with pytest.raises(ConfigError, match=f"{study}: not a readable UTF-8 TOML file"):
         load_study(study)
+
+
+def _missing_field_step(run: Path) -> None:
+    """The XDMF names a dataset fields.h5 lacks (microglia at 0.5 yr): found only when the
+    animation draws that frame, after the snapshots (0, 1, 2 yr) are drawn."""
+    xdmf = run / "fields.xdmf"
+    xdmf.write_text(xdmf.read_text().replace("/Function/microglia/0_5<", "/Function/microglia/gone<"))
+
+
+@pytest.mark.parametrize("damage", [lambda run: _truncate(run / "observables.h5"), _missing_field_step],
+                         ids=["observables-truncated", "field-step-missing"])
+def test_compare_on_a_damaged_run_writes_nothing(tmp_path, comm, damage, capsys):
+    """It left the snapshots it had drawn before reaching the damage."""
+    if comm.rank > 0:  # drawing is serial by design
+        return
+    from rimmodel.cli import main
+
+    good, damaged = tmp_path / "good", _damaged_copy(tmp_path, "fields.xdmf", lambda p: None)
+    shutil.copytree(SMALL_RUN, good)
+    damage(damaged)
+    out = tmp_path / "comparison"
+    out.mkdir()
+    (out / "earlier.txt").write_text("an earlier comparison's file")
+    assert main(["compare", str(good), str(damaged), "--out", str(out), "--layers", "microglia",
+                 "--panel-size", "160", "128", "--gif"]) == 2
+    refusal = capsys.readouterr().err.strip().splitlines()[-1]
+    assert refusal.startswith(f"rimmodel: {damaged}/") and "unreadable" in refusal
+    assert sorted(p.name for p in out.iterdir()) == ["earlier.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["comparison", "good", "run"]  # no scratch left
+
+
+def _live_copy(tmp_path: Path) -> Path:
+    """The stored run as a live one: status 'running', written by this (living) process."""
+    run = tmp_path / "live"
+    shutil.copytree(SMALL_RUN, run)
+    (run / "status.json").write_text(json.dumps({"status": "running", "pid": os.getpid(),
+                                                 "host": os.uname().nodename, "heartbeat_unix": time.time()}))
+    return run
+
+
+def _drop_step(run: Path, field: str, step: str) -> None:
+    """fields.h5 without one dataset fields.xdmf lists: the XDMF is ahead of the data."""
+    with h5py.File(run / "fields.h5", "r+") as h5:
+        del h5[f"Function/{field}/{step}"]
+
+
+def test_a_live_runs_half_written_step_is_left_out(tmp_path):
+    run = _live_copy(tmp_path)
+    _drop_step(run, "microglia", "2")
+    series = read_fields(run)
+    assert series.times.tolist() == [0.0, 0.5, 1.0, 1.5]
+    assert series.values("microglia", 3).size == series.points.shape[0]
+
+
+def test_a_finished_run_missing_a_step_is_damage_named_at_once(tmp_path):
+    run = _damaged_copy(tmp_path, "fields.h5", lambda p: None)
+    _drop_step(run, "microglia", "2")
+    with pytest.raises(UnreadableFile, match=r"fields.h5: lacks /Function/microglia/2 at t = 2 yr"):
+        read_fields(run)
+
+
+def test_a_live_xdmf_caught_mid_rewrite_is_read_once_rewritten(tmp_path):
+    run = _live_copy(tmp_path)
+    whole = (run / "fields.xdmf").read_text()
+    (run / "fields.xdmf").write_text(whole[:500])
+    rewrite = threading.Timer(0.5, lambda: (run / "fields.xdmf").write_text(whole))
+    rewrite.start()
+    try:
+        assert read_fields(run).times.size == 5
+    finally:
+        rewrite.cancel()
+
+
+def test_a_live_run_whose_fields_stay_unreadable_says_it_is_still_writing(tmp_path, monkeypatch):
+    from rimmodel.io import field_series
+
+    monkeypatch.setattr(field_series, "LIVE_RETRY_S", 0.3)
+    run = _live_copy(tmp_path)
+    (run / "fields.xdmf").write_text((run / "fields.xdmf").read_text()[:500])
+    with pytest.raises(UnreadableFile, match="is still writing its fields") as refused:
+        read_fields(run)
+    assert str(run / "fields.xdmf") in str(refused.value) and "\n" not in str(refused.value)

@@ -23,9 +23,10 @@ import pytest
 
 from rimmodel.config import load_config
 from rimmodel.io.field_series import read_fields
-from rimmodel.io.results import read_run, stale_reason
+from rimmodel.io.results import read_run, read_status, read_status_or_raise, stale_reason
 from rimmodel.io.run_lock import RunDirectoryInUse, RunLock
 from rimmodel.io.run_output import OutputFailure, RunOutput
+from rimmodel.io.unreadable import UnreadableFile
 from rimmodel.simulation import Simulation
 from rimmodel.study.journal import read_outcomes
 from rimmodel.study.runner import run_study
@@ -439,3 +440,19 @@ def test_a_running_status_whose_process_is_gone_is_reported_stale():
     assert "no heartbeat" in stale_reason(far)
     assert stale_reason(far | {"heartbeat_unix": time.time()}) == ""  # another host, recent heartbeat
     assert stale_reason(status | {"status": "completed"}) == ""
+
+
+def test_a_status_with_foreign_values_is_judged_without_raising(tmp_path):
+    far = {"status": "running", "pid": 1, "host": "another-node", "heartbeat": "then"}
+    for heartbeat in ("soon", None, [1], float("nan"), True):
+        assert stale_reason(far | {"heartbeat_unix": heartbeat}) == ""  # cannot tell: not called stale
+    assert stale_reason(far | {"heartbeat_unix": time.time() - 3600, "stale_after_s": "long"}) == ""
+    here = far | {"host": os.uname().nodename, "pid": 10**30}
+    assert "has ended" in stale_reason(here)  # no process has such a pid
+    (tmp_path / "status.json").write_bytes(b"\xff\xfe")
+    with pytest.raises(UnreadableFile, match="status.json: unreadable run status"):
+        read_status_or_raise(tmp_path)
+    (tmp_path / "status.json").write_text("[1, 2]")
+    with pytest.raises(UnreadableFile, match="not an object"):
+        read_status_or_raise(tmp_path)
+    assert read_status(tmp_path) == {}

@@ -85,3 +85,44 @@ def test_resume_refuses_a_completed_run_and_a_run_without_checkpoint(tmp_path):
     missing = subprocess.run(_rimmodel(1, "run", "--resume", str(tmp_path / "nothing")), capture_output=True,
                              text=True)
     assert missing.returncode == 2 and "config" in missing.stderr
+
+
+def _stopped_by_sigterm(ranks: int, run: Path) -> None:
+    """A run stopped cleanly after its first checkpoint: status 'interrupted', resumable."""
+    config = str(REPO / "experiments/reference_untreated.toml")
+    command = _rimmodel(ranks, "run", config, "--set", "geometry.mesh_size=0.4", "--set", "time.end=1.5",
+                        "--set", "output.progress=false", "--out", str(run))
+    process = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, env=os.environ | {"OMP_NUM_THREADS": "1"})
+    deadline = time.monotonic() + 300
+    while _checkpoint_number(run) < 0:
+        assert process.poll() is None, "the run ended before it could be stopped"
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    os.killpg(process.pid, signal.SIGTERM)
+    assert process.wait(timeout=300) == 128 + signal.SIGTERM
+
+
+@pytest.mark.serial
+@pytest.mark.parametrize("damage", [b"\xff\xfe{\"status\": \"runn",  # not UTF-8, cut short
+                                    b'{"status": "running", "pid": 1, "host": "elsewhere", "heartbeat_unix": "soon"}'],
+                         ids=["not-utf8-json", "foreign-values"])
+def test_resume_with_a_damaged_status_file_names_it_and_continues_on_every_rank(tmp_path, damage):
+    """status.json is judged on one rank: a value that raised there left the other rank waiting."""
+    run = tmp_path / "run"
+    _stopped_by_sigterm(2, run)
+    (run / "status.json").write_bytes(damage)
+    resumed = subprocess.Popen(_rimmodel(2, "run", "--resume", str(run)), stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        output, _ = resumed.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+        os.killpg(resumed.pid, signal.SIGKILL)  # mpirun and both ranks
+        resumed.wait()
+        pytest.fail("--resume hung on a damaged status.json")
+    assert resumed.returncode == 0, output
+    notes = [line for line in output.splitlines() if "status.json" in line or "says 'running'" in line]
+    assert len(notes) == 1 and "continuing from its checkpoint" in notes[0], output
+    if damage.startswith(b"\xff"):
+        assert str(run / "status.json") in notes[0]
+    assert json.loads((run / "status.json").read_text())["status"] == "completed"

@@ -171,3 +171,41 @@ def test_a_killed_study_resumes_without_losing_or_repeating_a_sample(tmp_path):
     assert resumed.keys() == reference.keys()
     for name, value in reference.items():
         np.testing.assert_array_equal(resumed[name], value, err_msg=name)
+
+
+ONE_SAMPLE_STUDY = """
+[study]
+sampler = "grid"
+samples = 1
+observables = ["lesion_equivalent_radius"]
+ranks_per_run = 1
+
+[model.geometry]
+mesh_size = 0.4
+[model.time]
+end = 0.5
+output_interval = 0.5
+
+[parameters."btk.cns_occupancy"]
+distribution = "discrete"
+values = [0.5]
+"""
+
+
+@pytest.mark.serial
+def test_a_study_with_a_group_that_gets_no_sample_finishes(tmp_path):
+    """Two groups, one sample: the idle group must not leave the busy one waiting in PETSc's
+    collective start of its event log (it did: the study hung in PetscLogHandlerCreate)."""
+    study = tmp_path / "one.toml"
+    study.write_text(ONE_SAMPLE_STUDY)
+    process = _launch(study, tmp_path / "one")
+    try:
+        output, _ = process.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        pytest.fail("the study hung: one group had no sample")
+    assert process.returncode == 0, output.decode()
+    results = read_results(tmp_path / "one")
+    assert results.completed.tolist() == [True]
+    assert np.isfinite(results.observables["lesion_equivalent_radius"]).all()

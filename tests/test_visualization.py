@@ -3,10 +3,13 @@ animations have one frame per output, panels keep their scale, colour bars read 
 report's view follows its time slider, and the renderer never imports the FEM stack."""
 
 import hashlib
+import json
+import os
 import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -345,3 +348,20 @@ def viz_only_environment() -> Path:
                         "imageio-ffmpeg", "plotly"], check=True, timeout=1200)
         stamp.touch()
     return python
+
+
+def test_the_report_shows_a_run_whose_process_is_gone_as_stale(tmp_path):
+    from rimviz.report import summary_table
+
+    run = tmp_path / "run"
+    shutil.copytree(STORED_RUN, run)
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    status = {"status": "running", "reason": "", "pid": int(gone.stdout), "host": os.uname().nodename,
+              "heartbeat": "then", "heartbeat_unix": time.time() - 12 * 60, "stale_after_s": 600.0}
+    (run / "status.json").write_text(json.dumps(status))
+    assert "<td>stale: last heartbeat 12 min ago</td>" in summary_table([run], ["run"])
+    far = status | {"host": "another-node", "heartbeat_unix": time.time() - 90 * 60}
+    (run / "status.json").write_text(json.dumps(far))  # cannot be checked from here: the heartbeat decides
+    assert "<td>stale: last heartbeat 90 min ago</td>" in summary_table([run], ["run"])
+    (run / "status.json").write_text(json.dumps(status | {"pid": os.getpid(), "heartbeat_unix": time.time()}))
+    assert "<td>running</td>" in summary_table([run], ["run"])  # alive

@@ -3,10 +3,17 @@
 Lives in the results layer, next to ``results.py``, so that anything reading run
 directories (the visualisation package, the synthetic MRI) needs numpy and h5py
 only, never the FEM stack.
+
+A live run rewrites both files at every output, so a reader may meet a step half-written:
+the XDMF cut short, or naming datasets the HDF5 file does not show yet. Steps whose
+datasets are not all there are left out (the series ends at the last complete output);
+while the run says ``running``, a file that cannot be read is retried for ``LIVE_RETRY_S``
+before the error, which then says the run is still writing.
 """
 
 from __future__ import annotations
 
+import time
 import tomllib
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -15,13 +22,16 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from rimmodel.io.unreadable import hdf5_file, reading
+from rimmodel.io.results import read_status, stale_reason
+from rimmodel.io.unreadable import UnreadableFile, hdf5_file, reading
 
 FIELDS_XDMF = "fields.xdmf"
 RUN_CONFIG = "config.toml"
 # geometry kinds whose fields are those of a 3D lesion by symmetry (docs/radial.md): a 1D mesh in
 # r (the centre at r = 0) and a 2D mesh in (r, z) about the axis r = 0
 SPHERICAL, AXISYMMETRIC = "spherical_lesion", "axisymmetric_lesion"
+LIVE_RETRY_S = 3.0     # a field output takes well under a second on the meshes a laptop renders (assumed)
+_RETRY_PAUSE_S = 0.1
 _CELL_TAGS_GROUP = "MeshTags/mesh_tags"  # where DOLFINx's XDMFFile.write_meshtags puts the tissue tags
 
 
@@ -47,6 +57,9 @@ class FieldSeries:
     def values(self, name: str, index: int) -> np.ndarray:
         if name not in self._paths:
             raise KeyError(f"no field {name!r}; the run has {', '.join(self._paths)}")
+        return _retried_while_live(self._h5.parent, lambda: self._read_values(name, index))
+
+    def _read_values(self, name: str, index: int) -> np.ndarray:
         with hdf5_file(self._h5, "field data") as h5:
             return h5[self._paths[name][index]][()].ravel()
 
@@ -64,13 +77,18 @@ def read_fields(run_dir: str | Path) -> FieldSeries:
         raise FileNotFoundError(f"no run directory {run_dir}")
     if not xdmf.is_file():
         raise FileNotFoundError(f"{run_dir} has no {FIELDS_XDMF} (was output.fields false?)")
+    finished = read_status(run_dir).get("status") == "completed"
+    return _retried_while_live(Path(run_dir), lambda: _read_complete_steps(xdmf, finished))
+
+
+def _read_complete_steps(xdmf: Path, finished: bool) -> FieldSeries:
     with reading(xdmf, "field index (XDMF)"):
         root = ET.parse(xdmf).getroot()
         series = _series_paths(root, xdmf)
     h5_path = xdmf.with_suffix(".h5")
     with hdf5_file(h5_path, "field data") as h5:
-        fields = _read_series(root, series, h5, h5_path)
-    fields.geometry_kind = read_geometry_kind(run_dir)
+        fields = _read_series(root, _complete_steps(series, h5, h5_path, finished), h5, h5_path)
+    fields.geometry_kind = read_geometry_kind(xdmf.parent)
     return fields
 
 
@@ -92,6 +110,43 @@ def read_geometry_kind(run_dir: str | Path) -> str | None:
     with reading(path, "run configuration (TOML)"):
         kind = tomllib.loads(path.read_text()).get("geometry", {}).get("kind")
     return kind if isinstance(kind, str) else None
+
+
+def _complete_steps(series: tuple[list[float], dict], h5: h5py.File, h5_path: Path,
+                    finished: bool) -> tuple[list[float], dict]:
+    """The outputs up to the first whose datasets are not all in ``h5``: one being written, or cut
+    short by a kill. In a completed run every output must be there: a missing one is damage."""
+    times, paths = series
+    count = 0
+    while count < len(times) and all(p[count].lstrip("/") in h5 for p in paths.values()):
+        count += 1
+    if count < len(times) and (finished or count == 0):
+        lacking = ", ".join(p[count] for p in paths.values() if p[count].lstrip("/") not in h5)
+        raise UnreadableFile(f"{h5_path}: lacks {lacking} at t = {times[count]:g} yr, which "
+                             f"{h5_path.with_suffix('.xdmf').name} lists" + ("" if finished else
+                                                                              " (no complete output yet)"))
+    return times[:count], {name: p[:count] for name, p in paths.items()}
+
+
+def _retried_while_live(run_dir: Path, read):
+    """``read()``; while the run says it is running, retried for LIVE_RETRY_S when a file is caught
+    mid-write. The error then says so (a finished run's damage is reported at once)."""
+    deadline = time.monotonic() + LIVE_RETRY_S
+    while True:
+        try:
+            return read()
+        except UnreadableFile as problem:
+            if not _being_written(run_dir):
+                raise
+            if time.monotonic() >= deadline:
+                raise UnreadableFile(f"{problem}; the run in {run_dir} is still writing its fields: "
+                                     f"try again after its next output") from None
+        time.sleep(_RETRY_PAUSE_S)
+
+
+def _being_written(run_dir: Path) -> bool:
+    status = read_status(run_dir)
+    return status.get("status") == "running" and not stale_reason(status)
 
 
 def _series_paths(root, xdmf: Path) -> tuple[list[float], dict]:

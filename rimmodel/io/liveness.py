@@ -35,7 +35,7 @@ def process_gone(holder: dict) -> bool | None:
         return True
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):  # OverflowError: no pid is that large
         return True
     except PermissionError:
         pass  # exists, owned by someone else

@@ -37,7 +37,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from rimmodel.io.unreadable import hdf5_file
+from rimmodel.io.unreadable import UnreadableFile, hdf5_file, reading
 from rimmodel.io.liveness import process_gone, this_process
 
 OBSERVABLES_FILE = "observables.h5"
@@ -164,25 +164,51 @@ def write_status(run_dir: Path, status: str, reason: str, t_reached: float,
 def read_status(run_dir: str | Path) -> dict:
     """status.json as written ({} if there is none or it cannot be read)."""
     try:
-        status = json.loads((Path(run_dir) / STATUS_FILE).read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return read_status_or_raise(run_dir)
+    except (FileNotFoundError, UnreadableFile):
         return {}
-    return status if isinstance(status, dict) else {}
+
+
+def read_status_or_raise(run_dir: str | Path) -> dict:
+    """status.json as written; FileNotFoundError if there is none, UnreadableFile (naming it) if it
+    is not a UTF-8 JSON object."""
+    path = Path(run_dir) / STATUS_FILE
+    with reading(path, "run status"):
+        status = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(status, dict):
+            raise ValueError(f"a JSON {type(status).__name__}, not an object")
+    return status
 
 
 def stale_reason(status: dict) -> str:
-    """Why a status that says ``running`` is not believed ("" if it is, or says something else)."""
+    """Why a status that says ``running`` is not believed ("" if it is, or says something else, or
+    names its process in a form this cannot check)."""
     if status.get("status") != "running" or "pid" not in status:
         return ""
     who = f"pid {status['pid']} on host {status.get('host')}"
     gone = process_gone(status)
     if gone:
         return f"its process ({who}) has ended without recording why (killed?); last heartbeat {status.get('heartbeat')}"
-    silent = time.time() - float(status.get("heartbeat_unix", time.time()))
-    if gone is None and silent > float(status.get("stale_after_s", STALE_AFTER_S)):
-        return (f"no heartbeat from its process ({who}) for {silent / 60:.0f} min (since {status.get('heartbeat')}); "
-                f"it was probably killed")
+    heartbeat, patience = _seconds(status.get("heartbeat_unix")), _seconds(status.get("stale_after_s", STALE_AFTER_S))
+    if gone is None and heartbeat is not None and patience is not None and time.time() - heartbeat > patience:
+        return (f"no heartbeat from its process ({who}) for {heartbeat_age_text(status)} "
+                f"(since {status.get('heartbeat')}); it was probably killed")
     return ""
+
+
+def heartbeat_age_text(status: dict) -> str:
+    """How long ago status.json was last refreshed, e.g. "12 min" ("" if it does not say)."""
+    heartbeat = _seconds(status.get("heartbeat_unix"))
+    if heartbeat is None:
+        return ""
+    return f"{max(time.time() - heartbeat, 0.0) / 60:.0f} min"
+
+
+def _seconds(value) -> float | None:
+    """A number of seconds from a status field; None for anything else (a hand-edited or foreign file)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value):
+        return None
+    return float(value)
 
 
 @dataclass
@@ -203,6 +229,14 @@ class RunResults:
     solver: dict[str, np.ndarray]
     timing: dict[str, float]      # wall seconds per phase (max over ranks); empty for older runs
     stale: str = ""               # why a "running" status is not believed: its process is gone ("" if not)
+    heartbeat_age: str = ""       # how long ago status.json was refreshed, e.g. "12 min" ("" if unknown)
+
+    @property
+    def status_text(self) -> str:
+        """The status for a reader: "stale: last heartbeat 12 min ago" for a run whose process is gone."""
+        if not self.stale:
+            return self.status
+        return f"stale: last heartbeat {self.heartbeat_age} ago" if self.heartbeat_age else "stale"
 
 
 def read_run(run_dir: str | Path) -> RunResults:
@@ -217,6 +251,7 @@ def read_run(run_dir: str | Path) -> RunResults:
         return RunResults(
             path=Path(run_dir), status=str(status.get("status", attrs["status"])),
             reason=str(status.get("reason", attrs["reason"])), stale=stale_reason(status),
+            heartbeat_age=heartbeat_age_text(status),
             dimension=int(attrs["dimension"]), provenance=json.loads(attrs["provenance"]),
             config_toml=str(attrs["config"]), time=h5["time"][()], observables=observables, units=units,
             btk={k: v[()] for k, v in h5["btk"].items()},

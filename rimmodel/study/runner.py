@@ -18,6 +18,7 @@ from rimmodel.config import ConfigError
 from rimmodel.fem import MPI
 from rimmodel.interrupts import Interrupted, deferred_signals, stop_requested
 from rimmodel.io.liveness import process_gone
+from rimmodel.solver.phases import begin_petsc_logging
 from rimmodel.study.journal import Journal, read_outcomes, worker_name, worker_process
 from rimmodel.study.models import MODELS, SCRATCH_DIR
 from rimmodel.study.results import RESULTS_FILE, write_results
@@ -40,6 +41,7 @@ def run_study(study: Study, study_dir: str | Path, comm=MPI.COMM_WORLD, progress
     """
     study_dir = Path(study_dir)
     with deferred_signals():
+        begin_petsc_logging(comm)  # collective: a group's first run may start after another group has ended
         group_comm, group, _ = split_into_groups(comm, study.parameters.ranks_per_run)
         design, samples, pending = _prepare(study, study_dir, comm)
         pending = [index for index in pending if index % part[1] == part[0]]

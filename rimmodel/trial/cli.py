@@ -21,6 +21,12 @@ def register(commands) -> None:
 
 
 def _trial(args) -> int:
+    from rimmodel.cli import stopping_cleanly
+
+    return stopping_cleanly("trial", _trial_guarded, args)
+
+
+def _trial_guarded(args) -> int:
     from rimmodel.fem import MPI
     from rimmodel.trial.config import load_trial
     from rimmodel.trial.report import write_report

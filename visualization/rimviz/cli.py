@@ -6,6 +6,10 @@ the command line starts fast and needs no FEM stack.
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from rimviz.layers import DEFAULT_LAYERS
@@ -49,6 +53,34 @@ def _common_options(parser, default_out) -> None:
                         help="pixels per panel")
 
 
+@contextmanager
+def staged(out: Path):
+    """A scratch directory beside ``out`` to write into; its files move into ``out`` only if the
+    block ends normally, so a damaged input or Ctrl-C leaves ``out`` as it was (no partial output)."""
+    from rimmodel.io.output_dir import check_output_directory
+
+    check_output_directory(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    try:
+        yield scratch
+        out.mkdir(exist_ok=True)
+        for item in sorted(scratch.iterdir()):
+            os.replace(item, out / item.name)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _check_readable(run_dirs: list[Path]) -> None:
+    """Open every input before anything is drawn: a damaged one fails here, in one line naming it."""
+    from rimmodel.io.field_series import read_fields
+    from rimmodel.io.results import read_run
+
+    for run_dir in run_dirs:
+        read_run(run_dir)
+        read_fields(run_dir)
+
+
 def _outputs(args, run_dirs: list[Path], labels, out: Path) -> list[Path]:
     from rimviz.render import write_animation, write_snapshots
 
@@ -79,8 +111,11 @@ def _say_which_outputs_are_drawn(run_dirs: list[Path], times: list[float]) -> No
 
 def _render(args) -> int:
     out = args.out or args.run / "render"
-    for path in _outputs(args, [args.run], None, out) + _radial_profiles(args, out):
-        print(path)
+    _check_readable([args.run])
+    with staged(out) as scratch:
+        written = _outputs(args, [args.run], None, scratch) + _radial_profiles(args, scratch)
+    for path in written:
+        print(out / path.relative_to(scratch))
     return 0
 
 
@@ -113,10 +148,12 @@ def _compare(args) -> int:
     labels = args.labels or [path.name for path in args.runs]
     if len(labels) != len(args.runs):
         raise SystemExit(f"--labels: got {len(labels)} labels for {len(args.runs)} runs")
-    written = _outputs(args, args.runs, labels, args.out)
-    written.append(plot_time_series(args.runs, labels, args.out / "time_series.png"))
+    _check_readable(args.runs)
+    with staged(args.out) as scratch:
+        written = _outputs(args, args.runs, labels, scratch)
+        written.append(plot_time_series(args.runs, labels, scratch / "time_series.png"))
     for path in written:
-        print(path)
+        print(args.out / path.relative_to(scratch))
     return 0
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import html
+import os
 import tempfile
 from pathlib import Path
 
@@ -36,7 +37,7 @@ def summary_table(run_dirs: list[Path], labels: list[str]) -> str:
     for path, label in zip(run_dirs, labels):
         run = read_run(path)
         radius, obs = run.observables["lesion_equivalent_radius"], run.observables
-        rows.append((label, run.status, f"{run.time[-1]:g}", f"{radius[0]:.2f} → {radius[-1]:.2f}",
+        rows.append((label, run.status_text, f"{run.time[-1]:g}", f"{radius[0]:.2f} → {radius[-1]:.2f}",
                      f"{obs['expansion_rate'][-1]:.3f}", f"{obs['rim_thickness'][-1]:.2f}",
                      f"{obs['axon_loss'][-1]:.2f} {run.units['axon_loss']}"))
     return _table(header, rows)
@@ -76,5 +77,10 @@ def write_report(run_dirs: list[Path], out_html: Path, labels: list[str] | None 
                 f"</h2>{view}{images}"
                 f"<h2>Provenance</h2>{provenance_table(run_dirs, labels)}</body></html>")
     out_html = Path(out_html)
-    out_html.write_text(document)
+    scratch = out_html.with_name(f".{out_html.name}.partial")
+    try:  # whole or not at all: a reader never finds half a report
+        scratch.write_text(document)
+        os.replace(scratch, out_html)
+    finally:
+        scratch.unlink(missing_ok=True)
     return out_html
