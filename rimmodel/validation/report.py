@@ -229,6 +229,20 @@ def _verdict_active(course: cases.LesionCourse, plateau: tuple[float, float], sl
     return "no: the FLAIR volume keeps growing with the edge (slower than without tissue loss)"
 
 
+def _default_iron_text(default) -> str:
+    """What the burnt-out lesion's iron rim does at the declared default clearance."""
+    text = f". With the default iron clearance (λ_Fe = {_DEFAULT_IRON_CLEARANCE:g} /yr) "
+    if not np.any(default.iron_rim_size > 0):
+        return text + ("the burnt-out lesion never forms an iron rim (Fe stays below 0.1): "
+                       "**with the defaults there is no iron rim to outlive the microglia**")
+    text += (f"the iron rim is gone by {_year(default.iron_extinct)}, the microglia by "
+             f"{_year(default.microglia_extinct)}")
+    if default.iron_extinct is not None and default.microglia_extinct is not None \
+            and default.iron_extinct <= default.microglia_extinct + 1.0:
+        text += ": **with the defaults the iron rim does not outlive the microglia**"
+    return text
+
+
 def _iron_text(result: cases.TissueLoss) -> str:
     burnt, default = result.burnt_out, result.burnt_out_default_iron
     text = (f"**Iron and microglia.** In the burnt-out lesion the microglial rim is gone by "
@@ -236,13 +250,7 @@ def _iron_text(result: cases.TissueLoss) -> str:
     if burnt.microglia_extinct is not None and burnt.iron_extinct is not None:
         text += f": the iron rim outlives microglial activity by {burnt.iron_extinct - burnt.microglia_extinct:.1f} years"
     if default is not None:
-        text += (f". With the default iron clearance (λ_Fe = {_DEFAULT_IRON_CLEARANCE:g} /yr, no slower than microglial deactivation) the "
-                 f"iron rim is gone by {_year(default.iron_extinct)}, with the microglia at "
-                 f"{_year(default.microglia_extinct)}: **with the defaults the iron rim does not outlive the "
-                 "microglia**" if default.iron_extinct is not None and default.microglia_extinct is not None
-                 and default.iron_extinct <= default.microglia_extinct + 1.0 else
-                 f". With the default iron clearance (λ_Fe = {_DEFAULT_IRON_CLEARANCE:g} /yr) the iron rim is gone by "
-                 f"{_year(default.iron_extinct)}, the microglia by {_year(default.microglia_extinct)}")
+        text += _default_iron_text(default)
     for course in (result.active, burnt):
         prl = np.flatnonzero(course.prl_present > 0)
         text += (f". On the synthetic phase images (1 mm) the {course.name} lesion is a PRL in {prl.size} of "
