@@ -80,8 +80,10 @@ def test_a_job_array_study_and_its_collection_step_under_slurm(slurm, tmp_path):
     _wait_for_jobs(slurm)
     logs = {p.name: p.read_text() for p in out.glob("slurm-*.out")}
     assert len(logs) == 4, logs  # three array tasks and the collection job
+    # 3 tasks x 2 groups (mpirun -n 2, ranks_per_run = 1): groups take samples as they free up, so a
+    # fast group may run both of its task's samples and the other none (and then writes no journal)
     journals = list((out / "journal").glob("*.jsonl"))
-    assert len(journals) == 6  # 3 tasks x 2 groups (mpirun -n 2, ranks_per_run = 1)
+    assert 3 <= len(journals) <= 6, journals  # at least one group per task ran
     results = read_results(out)
     assert results.completed.all(), results.reason
     collected = "".join(v for k, v in logs.items() if "collect" in k)
