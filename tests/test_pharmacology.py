@@ -83,15 +83,16 @@ def test_impossible_or_ambiguous_regimens_are_rejected():
         load_config(None, ("treatment.drug=tolebrutinib", "btk.cns_occupancy=0.5"))
 
 
-def test_zero_dose_is_untreated_bit_for_bit(shared_dir):
+def test_zero_dose_is_untreated_to_round_off(shared_dir):
     from rimmodel.simulation import Simulation
 
     small = ("output.progress=false", "output.fields=false", "geometry.mesh_size=0.3", "time.end=1.0")
     untreated = Simulation(load_config(None, small)).run(shared_dir / "none")
     zero = Simulation(load_config(None, (*small, "treatment.drug=tolebrutinib", "treatment.dose_mg=0"))).run(
         shared_dir / "zero")
+    # bit for bit serially; on 2 ranks iron_total once differed in its last digit (1e-16 relative)
     for name, values in untreated.series.items():
-        assert np.array_equal(values, zero.series[name]), name
+        np.testing.assert_allclose(zero.series[name], values, rtol=1e-12, atol=1e-15, err_msg=name)
 
 
 def test_a_dosed_drug_slows_the_lesion_and_late_start_helps_less(shared_dir):

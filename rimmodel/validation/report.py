@@ -207,7 +207,11 @@ def _course_row(course: cases.LesionCourse, years: float) -> str:
     kept = " / ".join(f"{course.t2_volume_without_loss[i]:.0f}" for i in at)
     model = " / ".join(f"{course.model_lesion_volume[i]:.0f}" for i in at)
     return (f"| {course.name} | {course.edge_advance(0, years):.2f} | {t2} | {kept} | {model} | "
-            f"{_year(course.microglia_extinct)} | {_year(course.iron_extinct)} |")
+            f"{_year(course.microglia_extinct)} | {_iron_gone(course)} |")
+
+
+def _iron_gone(course: cases.LesionCourse) -> str:
+    return _year(course.iron_extinct) if np.any(course.iron_rim_size > 0) else "never formed"
 
 
 def _year(value: float | None) -> str:
@@ -232,7 +236,7 @@ def _verdict_active(course: cases.LesionCourse, plateau: tuple[float, float], sl
 def _default_iron_text(default) -> str:
     """What the burnt-out lesion's iron rim does at the declared default clearance."""
     text = f". With the default iron clearance (λ_Fe = {_DEFAULT_IRON_CLEARANCE:g} /yr) "
-    if not np.any(default.iron_rim_size > 0):
+    if _iron_gone(default) == "never formed":
         return text + ("the burnt-out lesion never forms an iron rim (Fe stays below 0.1): "
                        "**with the defaults there is no iron rim to outlive the microglia**")
     text += (f"the iron rim is gone by {_year(default.iron_extinct)}, the microglia by "
