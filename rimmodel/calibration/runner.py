@@ -102,24 +102,12 @@ def run_batch(calibration: Calibration, unit: np.ndarray, study_dir: Path, comm,
                   f"{calibration.source}\n# calibration batch {study_dir.name}, design sha256 {digest}\n"
                   f"# operators {produced}\n", unit)
     study.calibration = calibration
-    if calibration.settings.model == "rimmodel":
-        _start_petsc_logging()
     run_study(study, study_dir, comm, progress=progress)
     results = read_results(study_dir)
     values = {o.id: results.observables[o.id][:, 0] for o in calibration.outputs}
     with h5py.File(study_dir / RESULTS_FILE, "r") as h5:
         wall = h5["timing/wall_s"][()]
     return Batch(study_dir.name, unit, values, results.completed, wall)
-
-
-def _start_petsc_logging() -> None:
-    """PETSc.Log.begin() is collective on PETSC_COMM_WORLD, and a run starts it on its first output
-    (rimmodel.solver.phases): a group whose first run comes after another group has finished its last
-    would hang the study (a batch with fewer parameter sets than groups does). Start it on every rank
-    before the groups split."""
-    from rimmodel.solver import phases
-
-    phases._petsc_times()
 
 
 def pooled(batches: list[Batch], observations: list[Observation]) -> tuple[np.ndarray, np.ndarray]:
