@@ -12,6 +12,7 @@ from rimmodel.calibration.outputs import read_draws
 from rimmodel.calibration.report import finish
 from rimmodel.calibration.runner import calibrate
 from rimmodel.calibration.spec import load_calibration
+from rimmodel.config import ConfigError
 from rimmodel.study.journal import JOURNAL_DIR
 
 OBSERVED = {"y1": (0.55, 0.3, "calibration"), "y2": (0.42, 0.2, "calibration"), "y3": (0.2, 0.25, "validation")}
@@ -195,3 +196,83 @@ def test_trial_effect_sizes_over_posterior_draws(shared_dir, comm):
         assert "tolebrutinib 60 mg" in text and "parametric 5–95 %" in text
         rows = (shared_dir / "out" / "effects_over_draws.csv").read_text().splitlines()
         assert len(rows) == 1 + 2 * 3  # header + 2 draws x 3 arms
+
+
+RADIAL_COHORT = """
+[calibration]
+model = "{model}"
+observations = "observations.toml"
+seed = 4
+batch = 2
+[design]
+points = 5
+waves = 1
+candidates = 256
+[mcmc]
+walkers = 8
+steps = {steps}
+burn = 50
+[cohort]
+lesions = 2
+years = 2.0
+[model.geometry]
+{geometry}outer_radius = 4.0
+mesh_size = 0.2
+[model.time]
+dt = 0.25
+output_interval = 0.25
+[parameters."microglia.activation_rate"]
+low = 1.6
+high = 2.8
+[parameters."iron.clearance_rate"]
+low = 0.2
+high = 2.0
+"""
+
+
+def radial_cohort_file(directory: Path, model: str = "radial", steps: int = 200) -> Path:
+    geometry = 'kind = "spherical_lesion"\n' if model == "rimmodel" else ""
+    path = directory / f"{model}-{steps}.toml"
+    path.write_text(RADIAL_COHORT.format(model=model, steps=steps, geometry=geometry))
+    return path
+
+
+def test_radial_cohorts_in_batches_equal_one_lesion_at_a_time(shared_dir, comm):
+    """model = "radial": 5 parameter sets x 2 lesions, two samples per batch (chunks of 2, 2, 1),
+    journaled once each; the values equal the same cohorts run one lesion at a time on the spherical
+    geometry; a rerun with other [mcmc] settings reuses every run."""
+    observation_file(shared_dir / "observations.toml",
+                     {"advance": (0.1, 0.05, "calibration"), "iron": (1.0, 0.5, "calibration"),
+                      "growth": (0.15, 0.1, "validation")},
+                     arguments={"advance": {"operator": "median_lesion_edge_advance", "start": 0.5, "end": 2.0},
+                                "iron": {"operator": "median_lesion_value", "observable": "iron_total", "at": 2.0},
+                                "growth": {"operator": "median_lesion_radius_change", "start": 0.0, "end": 2.0}})
+    radial = load_calibration(radial_cohort_file(shared_dir))
+    assert radial.model_config["geometry"]["kind"] == "spherical_lesion"
+    outcome = calibrate(radial, shared_dir / "radial", comm, progress=False)
+    lines = comm.bcast(journal_lines(shared_dir / "radial") if comm.rank == 0 else None, root=0)
+    assert lines == 5
+    from rimmodel.calibration.runner import run_batch
+
+    single = load_calibration(radial_cohort_file(shared_dir, model="rimmodel"))
+    one_at_a_time = run_batch(single, outcome.batches[0].unit, shared_dir / "single", comm, progress=False)
+    if comm.rank == 0:
+        batch = outcome.batches[0]
+        assert batch.completed.all() and outcome.model_runs == 10
+        assert np.all(batch.values["advance"] > 0.0) and np.all(batch.values["iron"] > 0.0)
+        for name, values in batch.values.items():
+            assert values == pytest.approx(one_at_a_time.values[name], rel=1e-6, abs=1e-9), name
+    again = calibrate(load_calibration(radial_cohort_file(shared_dir, steps=300)), shared_dir / "radial", comm,
+                      progress=False)
+    assert comm.bcast(journal_lines(shared_dir / "radial") if comm.rank == 0 else None, root=0) == lines
+    if comm.rank == 0:
+        assert np.array_equal(again.batches[0].values["advance"], outcome.batches[0].values["advance"])
+
+
+def test_radial_calibration_refuses_another_geometry(shared_dir):
+    observation_file(shared_dir / "observations.toml", {"advance": (0.1, 0.05, "calibration")},
+                     arguments={"advance": {"operator": "median_lesion_edge_advance"}})
+    path = radial_cohort_file(shared_dir)
+    path.write_text(path.read_text().replace("[model.geometry]\n", '[model.geometry]\nkind = "cortical_section"\n'))
+    with pytest.raises(ConfigError, match="model.geometry.kind = 'cortical_section'.*spherical_lesion"):
+        load_calibration(path)

@@ -11,9 +11,10 @@ def register(commands) -> None:
     calibrate.add_argument("calibration", type=Path, help="calibration TOML (see experiments/calibration/)")
     calibrate.add_argument("--out", type=Path, help="run directory (default: runs/calibration/<file stem>); "
                            "rerun with the same --out to continue")
-    calibrate.add_argument("--report", type=Path, default=Path("docs/calibration.md"), help="Markdown report")
-    calibrate.add_argument("--calibrated-dir", type=Path, default=Path("experiments/calibrated"),
-                           help="where the posterior-median TOML and the draws file go")
+    calibrate.add_argument("--report", type=Path, help="Markdown report, its figures in figures/ beside it "
+                           "(default: OUT/calibration.md; the project's own is docs/calibration.md)")
+    calibrate.add_argument("--calibrated-dir", type=Path, help="where the posterior-median TOML and the draws "
+                           "file go (default: OUT/calibrated; the project's own are in experiments/calibrated)")
     calibrate.add_argument("--quiet", action="store_true", help="no progress lines")
     calibrate.set_defaults(handler=_calibrate)
 
@@ -28,7 +29,8 @@ def _calibrate(args) -> int:
     out = args.out or Path("runs") / "calibration" / args.calibration.stem
     outcome = calibrate(calibration, out, MPI.COMM_WORLD, progress=not args.quiet)
     if MPI.COMM_WORLD.rank == 0:
-        written = finish(outcome, out, args.report, args.calibrated_dir)
+        # by default everything stays in the run directory: a colleague's calibration file never overwrites docs
+        written = finish(outcome, out, args.report or out / "calibration.md", args.calibrated_dir or out / "calibrated")
         for item in written.identified:
             print(f"{item.name:<40} median {item.posterior[1]:.4g}  90 % [{item.posterior[0]:.4g}, "
                   f"{item.posterior[2]:.4g}]  {'identified' if item.identified else 'not identified'}")

@@ -14,16 +14,18 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import tomli_w
 
 from rimmodel.calibration import abc, history_matching, mcmc
 from rimmodel.calibration.emulator import Emulator, fit_emulators
 from rimmodel.calibration.likelihood import Targets, log_posterior_unit
 from rimmodel.calibration.observations import Observation, from_scale
-from rimmodel.calibration.spec import Calibration
+from rimmodel.calibration.spec import LESION_MODELS, Calibration
 from rimmodel.fem import MPI
 
 
@@ -55,7 +57,7 @@ class Outcome:
     @property
     def model_runs(self) -> int:
         """Lesion simulations run (samples x cohort lesions for the FEM model)."""
-        per_sample = self.calibration.cohort.lesions if self.calibration.settings.model == "rimmodel" else 1
+        per_sample = self.calibration.cohort.lesions if self.calibration.settings.model in LESION_MODELS else 1
         return int(sum(b.completed.size for b in self.batches)) * per_sample
 
 
@@ -86,7 +88,7 @@ def run_batch(calibration: Calibration, unit: np.ndarray, study_dir: Path, comm,
     """One batch of parameter sets through ``run_study``. Collective; every rank gets the values."""
     import h5py
 
-    from rimmodel.calibration.simulator import ANALYTIC_MODEL, COHORT_MODEL
+    from rimmodel.calibration.simulator import STUDY_MODELS
     from rimmodel.study.results import RESULTS_FILE, read_results
     from rimmodel.study.runner import run_study
     from rimmodel.study.spec import Study, StudyParameters
@@ -94,12 +96,12 @@ def run_batch(calibration: Calibration, unit: np.ndarray, study_dir: Path, comm,
     digest = hashlib.sha256(np.ascontiguousarray(unit).tobytes()).hexdigest()
     # what each sample computes, so a batch directory is refused after an operator changes
     produced = json.dumps([[o.id, o.operator, o.arguments] for o in calibration.outputs], sort_keys=True)
-    settings = StudyParameters(model=COHORT_MODEL if calibration.settings.model == "rimmodel" else ANALYTIC_MODEL,
+    settings = StudyParameters(model=STUDY_MODELS.get(calibration.settings.model, STUDY_MODELS["analytic"]),
                                sampler="latin", samples=unit.shape[0], seed=calibration.settings.seed,
                                ranks_per_run=calibration.settings.ranks_per_run,
                                observables=[o.id for o in calibration.outputs], keep_runs=False)
     study = Study(settings, {p.name: p.distribution for p in calibration.priors}, {}, calibration.model_config,
-                  f"{calibration.source}\n# calibration batch {study_dir.name}, design sha256 {digest}\n"
+                  f"{design_source(calibration)}\n# calibration batch {study_dir.name}, design sha256 {digest}\n"
                   f"# operators {produced}\n", unit)
     study.calibration = calibration
     run_study(study, study_dir, comm, progress=progress)
@@ -108,6 +110,16 @@ def run_batch(calibration: Calibration, unit: np.ndarray, study_dir: Path, comm,
     with h5py.File(study_dir / RESULTS_FILE, "r") as h5:
         wall = h5["timing/wall_s"][()]
     return Batch(study_dir.name, unit, values, results.completed, wall)
+
+
+def design_source(calibration: Calibration) -> str:
+    """The calibration file as a batch directory records it: without what no batch depends on
+    ([mcmc], which runs after the last batch, and the parameter set's name), so changing the
+    sampler's settings reuses every model run already made."""
+    raw = tomllib.loads(calibration.source)
+    raw.pop("mcmc", None)
+    raw.get("calibration", {}).pop("name", None)
+    return tomli_w.dumps(raw)
 
 
 def pooled(batches: list[Batch], observations: list[Observation]) -> tuple[np.ndarray, np.ndarray]:

@@ -2,7 +2,9 @@
 
 ``CohortRuns``: the quantile cohort of lesions for one parameter set (operators.py), every
 lesion on the group's one ``Simulation`` (``reconfigure``: no recompilation), reduced to one
-value per observation by its operator. ``AnalyticRuns``: an analytic check model. Both plug into
+value per observation by its operator. ``RadialCohortRuns``: the same cohorts as isolated
+spherical lesions, the cohorts of ``calibration.batch`` samples advanced together as one radial
+batch (rimmodel.batch). ``AnalyticRuns``: an analytic check model. All plug into
 ``rimmodel.study.runner.run_study`` (MPI groups, journals, resume) through ``register_model``.
 """
 
@@ -21,7 +23,8 @@ from rimmodel.config.loading import set_dotted
 from rimmodel.study.journal import SampleOutcome
 from rimmodel.study.models import SAMPLE_FAILURES, register_model
 
-COHORT_MODEL, ANALYTIC_MODEL = "calibration-cohort", "calibration-analytic"
+COHORT_MODEL, RADIAL_MODEL, ANALYTIC_MODEL = "calibration-cohort", "calibration-radial", "calibration-analytic"
+STUDY_MODELS = {"rimmodel": COHORT_MODEL, "radial": RADIAL_MODEL, "analytic": ANALYTIC_MODEL}
 
 
 def lesion_configs(calibration, values: dict, context: str = "sample") -> list[tuple[float, object]]:
@@ -88,6 +91,42 @@ class CohortRuns:
         return LesionRun(z, np.asarray(record.time), {k: np.asarray(v) for k, v in record.series.items()})
 
 
+class RadialCohortRuns:
+    """Cohorts of up to ``chunk`` samples in one batch: one mesh and one time loop for all their lesions."""
+
+    def __init__(self, study, comm, study_dir: Path, group: int):
+        from rimmodel.batch.pool import BatchPool
+
+        self.calibration, self.comm = study.calibration, comm
+        self.chunk = self.calibration.settings.batch
+        self.pool = BatchPool(comm)
+
+    def evaluate_chunk(self, indices: list[int], samples: list[dict]) -> list[SampleOutcome]:
+        started = time.perf_counter()
+        cohorts, problems = {}, {}
+        for index, values in zip(indices, samples):
+            try:
+                cohorts[index] = lesion_configs(self.calibration, values, context=f"sample {index}")
+            except SAMPLE_FAILURES as failure:
+                problems[index] = str(failure)
+        configs = [config for cohort in cohorts.values() for _, config in cohort]
+        outcomes = iter(self.pool.run(configs) if configs else [])
+        runs = {index: [(z, next(outcomes)) for z, _ in cohort] for index, cohort in cohorts.items()}
+        wall = (time.perf_counter() - started) / len(indices)  # a batch's time, shared by its samples
+        return [self._outcome(index, runs.get(index), problems.get(index, ""), wall) for index in indices]
+
+    def _outcome(self, index: int, lesions: list | None, problem: str, wall: float) -> SampleOutcome:
+        failed = next((o.reason for _, o in lesions or [] if not o.completed), problem)
+        if lesions is None or failed:
+            return SampleOutcome(index, "failed", reason=failed, wall_s=wall, ranks=self.comm.size)
+        cohort = [LesionRun(z, o.times, o.series) for z, o in lesions]
+        try:
+            series = {o.id: [apply(o.operator, cohort, o.arguments)] for o in self.calibration.outputs}
+        except ValueError as failure:
+            return SampleOutcome(index, "failed", reason=str(failure), wall_s=wall, ranks=self.comm.size)
+        return SampleOutcome(index, "completed", time=[0.0], series=series, wall_s=wall, ranks=self.comm.size)
+
+
 class AnalyticRuns:
     def __init__(self, study, comm, study_dir: Path, group: int):
         self.calibration, self.comm = study.calibration, comm
@@ -102,4 +141,5 @@ class AnalyticRuns:
 
 
 register_model(COHORT_MODEL, CohortRuns)
+register_model(RADIAL_MODEL, RadialCohortRuns)
 register_model(ANALYTIC_MODEL, AnalyticRuns)

@@ -1,18 +1,19 @@
 """The calibration TOML: which parameters (priors), which observations, which method, design and seed.
 
     [calibration]
-    model = "rimmodel"           # rimmodel | linear_gaussian | logistic_growth (analytic checks)
+    model = "rimmodel"           # rimmodel | radial (batched spherical lesions) | linear_gaussian | logistic_growth
     observations = "../../observations/literature.toml"   # relative to this file
     calibrate = []               # observation ids fitted (default: every role = "calibration" entry)
     validate = []                # ids scored after the fit (default: every role = "validation" entry)
     method = "emulator"          # emulator (GP + history matching + emcee) | abc (ABC-SMC on the model)
     seed = 2026
     discrepancy = 0.1            # model-discrepancy sd on each observation's likelihood scale
+    batch = 16                   # radial: samples whose cohorts are advanced together as one batch
     [design]  points, waves, candidates, cutoff
     [mcmc]    walkers, steps (cap), burn (least), autocorrelation_multiple, burn_autocorrelations,
               r_hat_max, ess_min, check_every   (runs until converged; mcmc.py)
     [abc]     population, proposals, generations, acceptance
-    [cohort]  lesions, years, heterogeneity, varies  (rimmodel: the quantile cohort, operators.py)
+    [cohort]  lesions, years, heterogeneity, varies  (rimmodel, radial: the quantile cohort, operators.py)
     [model]   base model config (any section), on top of `base`
     [parameters."microglia.activation_rate"]  prior = "uniform", low = 1.2, high = 3.0
 
@@ -32,18 +33,21 @@ from rimmodel.calibration.observations import Observation, load_observations
 from rimmodel.calibration.operators import OPERATORS
 from rimmodel.calibration.priors import Prior, build_prior
 from rimmodel.config import ConfigError
+from rimmodel.config.geometry_checks import RADIAL_KINDS
 from rimmodel.config.loading import build_section
 from rimmodel.config.spec import param
 
 METHODS = ("emulator", "abc")
-MODELS = ("rimmodel", *ANALYTIC_MODELS)
+LESION_MODELS = ("rimmodel", "radial")  # a sample runs a cohort of lesions: on its geometry, or batched radially
+MODELS = (*LESION_MODELS, *ANALYTIC_MODELS)
 HETEROGENEITY = "cohort.heterogeneity"
 
 
 @dataclass
 class CalibrationSettings:
-    model: str = param("rimmodel", "-", "What a sample runs: the FEM lesion cohort or an analytic check model",
-                       choices=MODELS)
+    model: str = param("rimmodel", "-", "What a sample runs: the FEM lesion cohort (rimmodel: on the model's "
+                       "geometry; radial: isolated spherical lesions, many samples per batch) or an analytic "
+                       "check model", choices=MODELS)
     observations: str = param("", "-", "Observation set TOML, relative to this file")
     calibrate: list[str] = param(None, "-", "Observation ids fitted (default: role = calibration)", factory=list)
     validate: list[str] = param(None, "-", "Observation ids scored after the fit (default: role = validation)",
@@ -52,6 +56,8 @@ class CalibrationSettings:
                         choices=METHODS)
     seed: int = param(2026, "-", "Seed of designs, MCMC and ABC", low=0, high=2**31 - 1)
     ranks_per_run: int = param(1, "-", "MPI ranks per model run", low=1, high=100_000)
+    batch: int = param(16, "-", "radial: samples per batch (their cohorts advance together on one mesh)",
+                       low=1, high=100_000)
     discrepancy: float = param(0.1, "likelihood scale", "Model-discrepancy sd on each observation's scale",
                                low=0.0, high=100.0)
     base: str = param("", "-", "Base model config TOML, relative to this file ('' for the defaults)")
@@ -151,12 +157,12 @@ def load_calibration(path: str | Path) -> Calibration:
                                    ("cohort", CohortSettings))}
     if sections["mcmc"].burn >= sections["mcmc"].steps:
         raise ConfigError(f"mcmc.burn = {sections['mcmc'].burn} must be below mcmc.steps = {sections['mcmc'].steps}")
-    analytic = settings.model != "rimmodel"
+    analytic = settings.model not in LESION_MODELS
     priors = [build_prior(key, table, model_keys=not analytic) for key, table in raw.get("parameters", {}).items()]
     if not priors:
         raise ConfigError(f"{path}: [parameters.*]: at least one calibrated parameter is needed")
     if analytic and any(p.name.startswith("cohort.") for p in priors):
-        raise ConfigError("parameters: cohort.* parameters need model = \"rimmodel\"")
+        raise ConfigError(f"parameters: cohort.* parameters need a lesion model ({', '.join(LESION_MODELS)})")
     if not settings.observations:
         raise ConfigError("calibration.observations: give the observation set file")
     observations = load_observations(path.parent / settings.observations, tuple(OPERATORS) + ("analytic",))
@@ -200,6 +206,11 @@ def _model_config(path: Path, settings: CalibrationSettings, inline: dict) -> di
             if not isinstance(values, dict):
                 raise ConfigError(f"model.{section}: expected a table")
             raw.setdefault(section, {}).update(values)
+    if settings.model == "radial":
+        kind = raw.setdefault("geometry", {}).setdefault("kind", RADIAL_KINDS[0])
+        if kind not in RADIAL_KINDS:
+            raise ConfigError(f"model.geometry.kind = {kind!r}: calibration.model = \"radial\" runs isolated "
+                              f"spherical lesions; use one of {RADIAL_KINDS} or calibration.model = \"rimmodel\"")
     return raw
 
 

@@ -75,48 +75,18 @@ def build_library(study: Study, path: str | Path, comm, batch_size: int = 128, p
 
 
 class _ChunkRunner:
-    """Runs chunks of samples as batches; a batch of a size seen before is reused (no rebuild)."""
+    """Runs chunks of samples as batches (rimmodel.batch.pool)."""
 
     def __init__(self, study: Study, samples: list[dict], comm):
-        self.study, self.samples, self.comm = study, samples, comm
-        self.batches = {}
+        from rimmodel.batch.pool import BatchPool
+
+        self.study, self.samples = study, samples
+        self.pool = BatchPool(comm)
 
     def __call__(self, indices: list[int]) -> dict[int, tuple]:
         """index -> (times, {series: values}, "") or (None, None, reason)."""
-        from rimmodel.solver.time_loop import SolverFailure
-
         configs = [model_config_for(self.study, self.samples[i], context=f"sample {i}") for i in indices]
-        try:
-            return self._run(indices, configs)
-        except SolverFailure as failure:
-            if len(indices) == 1:
-                return {indices[0]: (None, None, str(failure))}
-        outcomes = {}
-        for index, config in zip(indices, configs):  # find the sample(s) that failed
-            outcomes |= self._single(index, config)
-        return outcomes
-
-    def _single(self, index: int, config) -> dict[int, tuple]:
-        from rimmodel.solver.time_loop import SolverFailure
-
-        try:
-            return self._run([index], [config])
-        except SolverFailure as failure:
-            return {index: (None, None, str(failure))}
-
-    def _run(self, indices: list[int], configs: list) -> dict[int, tuple]:
-        from rimmodel.batch.runner import RadialBatch
-
-        batch = self.batches.get(len(configs))
-        try:
-            if batch is None:
-                raise ConfigError("no batch of this size yet")
-            batch.reconfigure(configs)
-        except ConfigError:  # first of its size, or a sampled setting that changes the mesh
-            batch = self.batches[len(configs)] = RadialBatch(configs, self.comm)
-        result = batch.run()
-        return {i: (result.times, {name: values[k] for name, values in result.series.items()}, "")
-                for k, i in enumerate(indices)}
+        return {i: (o.times, o.series, o.reason) for i, o in zip(indices, self.pool.run(configs))}
 
 
 def _write(path: Path, study: Study, samples: list[dict], outcomes: dict[int, tuple]) -> None:

@@ -80,5 +80,6 @@ MODELS = {"rimmodel": RimModelRuns, "ishigami": IshigamiRuns}
 
 def register_model(name: str, runs_class) -> None:
     """Let another package run its own kind of sample through ``run_study`` (calibration's
-    cohort evaluations): ``runs_class(study, comm, study_dir, group).evaluate(index, values)``."""
+    cohort evaluations): ``runs_class(study, comm, study_dir, group).evaluate(index, values)``, or,
+    for a class with ``chunk = n``, ``evaluate_chunk(indices, values)`` on up to n samples at once."""
     MODELS[name] = runs_class

@@ -69,23 +69,25 @@ def run_study(study: Study, study_dir: str | Path, comm=MPI.COMM_WORLD, progress
 def _run_samples(model, samples: list, pending: list[int], counters: SharedCounters, group_comm,
                  study_dir: Path, group: int, progress: bool) -> str:
     """Run samples until none are left, a group asks all to stop, or a signal comes (its name is
-    returned). Only finished samples are journaled: an interrupted one stays pending."""
+    returned). Only finished samples are journaled: an interrupted one stays pending.
+    A model with ``chunk = n > 1`` takes n samples per slot (``evaluate_chunk``: batched runs)."""
     leader = group_comm.rank == 0
+    chunk = getattr(model, "chunk", 1)
     journal = Journal(study_dir, group) if leader else None
     meter = Progress(len(samples), len(samples) - len(pending), len(pending)) if progress and leader else None
     while True:
         if signal_name := stop_requested(group_comm):
             break
         slot = group_comm.bcast(counters.next_slot() if leader else None, root=0)
-        if slot is None or slot >= len(pending):
+        if slot is None or slot * chunk >= len(pending):
             return ""
-        index = pending[slot]
+        indices = pending[slot * chunk:(slot + 1) * chunk]
         try:
-            outcome = model.evaluate(index, samples[index])
+            outcomes = _evaluate(model, indices, samples)
         except Interrupted as interruption:
             signal_name = interruption.signal_name
             break
-        if leader:
+        for index, outcome in zip(indices, outcomes) if leader else ():
             outcome.group = group
             journal.append(outcome)
             failed = counters.add(FAILED, outcome.status != "completed") + (outcome.status != "completed")
@@ -95,6 +97,12 @@ def _run_samples(model, samples: list, pending: list[int], counters: SharedCount
     if leader:
         counters.add(STOP)
     return signal_name
+
+
+def _evaluate(model, indices: list[int], samples: list) -> list:
+    if hasattr(model, "evaluate_chunk"):
+        return model.evaluate_chunk(indices, [samples[i] for i in indices])
+    return [model.evaluate(indices[0], samples[indices[0]])]
 
 
 def _stop_together(comm, stopped_by: str, error: BaseException | None) -> None:
