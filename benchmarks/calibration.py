@@ -9,8 +9,13 @@ emcee. Printed and written to benchmarks/results/calibration.json: model runs, w
 model-only), emulator leave-one-out errors, and whether each true value lies inside its posterior 90 %
 interval.
 
-    mpirun -n 2 python benchmarks/calibration.py            # 6 x 6, 2 waves of 60 (the issue's target)
+    mpirun -n 2 python benchmarks/calibration.py            # 6 x 6 on batched radial cohorts, 3 waves of 120
     mpirun -n 2 python benchmarks/calibration.py --quick    # 6 x 6, 2 waves of 20, 8-year cohorts
+    mpirun -n 2 python benchmarks/calibration.py --model rimmodel   # on 2D sections: 2 waves of 60, ~2 h of runs
+
+With ``--model radial`` (default) every parameter set is a cohort of isolated spherical lesions,
+advanced 16 parameter sets at a time as one radial batch; with ``--model rimmodel`` a cohort of
+2D sections (the default geometry), one lesion at a time.
 """
 
 from __future__ import annotations
@@ -39,12 +44,20 @@ OBSERVABLES = {  # id: (operator, arguments)
 RELATIVE_ERROR = 0.1
 
 
-def calibration_text(observations: Path, points: int, waves: int, years: float) -> str:
+MODELS = {  # calibration.model -> cohort lesions and the model settings of each lesion run
+    "radial": (5, ["batch = 16"], ["[model.geometry]", "outer_radius = 8.0", "mesh_size = 0.125", "[model.time]",
+                                  "dt = 0.25", "output_interval = 0.25"]),
+    "rimmodel": (3, [], ["[model.geometry]", "mesh_size = 0.3", "[model.time]", "dt = 0.2", "output_interval = 0.25"]),
+}
+
+
+def calibration_text(observations: Path, model: str, points: int, waves: int, years: float) -> str:
     # [mcmc] steps is a cap: emcee runs until converged (rimmodel/calibration/mcmc.py)
-    lines = ["[calibration]", f'observations = "{observations.name}"', "seed = 7", "discrepancy = 0.0",
-             'name = "benchmark"', "[design]", f"points = {points}", f"waves = {waves}", "candidates = 16384",
-             "[mcmc]", "walkers = 32", "steps = 100000", "[cohort]", "lesions = 3", f"years = {years}",
-             "[model.geometry]", "mesh_size = 0.3", "[model.time]", "dt = 0.2", "output_interval = 0.25"]
+    lesions, settings, model_tables = MODELS[model]
+    lines = ["[calibration]", f'model = "{model}"', *settings, f'observations = "{observations.name}"', "seed = 7",
+             "discrepancy = 0.0", 'name = "benchmark"', "[design]", f"points = {points}", f"waves = {waves}",
+             "candidates = 16384", "[mcmc]", "walkers = 32", "steps = 100000", "[cohort]", f"lesions = {lesions}",
+             f"years = {years}", *model_tables]
     for name, (kind, low, high) in PRIORS.items():
         lines += [f'[parameters."{name}"]', f'prior = "{kind}"', f"low = {low}", f"high = {high}"]
     return "\n".join(lines) + "\n"
@@ -68,7 +81,8 @@ def observation_text(values: dict[str, float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="2 waves of 20 parameter sets, 8-year cohorts")
-    parser.add_argument("--waves", type=int, help="history-matching waves (default 2)")
+    parser.add_argument("--waves", type=int, help="history-matching waves (default 3 radial, 2 rimmodel)")
+    parser.add_argument("--model", choices=tuple(MODELS), default="radial", help="what a parameter set runs")
     parser.add_argument("--out", type=Path, default=Path("runs/benchmark_calibration"))
     args = parser.parse_args()
     from rimmodel.calibration.report import finish
@@ -77,16 +91,19 @@ def main() -> None:
     from rimmodel.fem import MPI
 
     comm = MPI.COMM_WORLD
-    points, waves, years = (20, 2, 8.0) if args.quick else (60, 2, 10.0)
+    default_waves = 3 if args.model == "radial" else 2
+    points, waves, years = (20, 2, 8.0) if args.quick else (120 if args.model == "radial" else 60, default_waves, 10.0)
     waves = args.waves or waves
-    mode = ("quick" if args.quick else "full") + ("" if waves == 2 else f"-{waves}-wave")
+    mode = ("quick" if args.quick else "full") + ("" if waves == default_waves or args.quick else f"-{waves}-wave")
+    mode = f"{args.model}-{mode}"
     out = args.out / mode
     started = time.perf_counter()
     if comm.rank == 0:
         out.mkdir(parents=True, exist_ok=True)
         placeholder = {name: 1.0 for name in OBSERVABLES}  # the truth run needs a loadable file first
         (out / "observations.toml").write_text(observation_text(placeholder))
-        (out / "calibration.toml").write_text(calibration_text(out / "observations.toml", points, waves, years))
+        (out / "calibration.toml").write_text(calibration_text(out / "observations.toml", args.model, points, waves,
+                                                               years))
     comm.Barrier()
     calibration = load_calibration(out / "calibration.toml")
     truth_unit = np.array([[p.to_unit(TRUTH[p.name]) for p in calibration.priors]])
@@ -102,7 +119,8 @@ def main() -> None:
     written = finish(outcome, out / "run", out / "report" / "calibration.md", out / "calibrated")
     wall = time.perf_counter() - started
     inside = {i.name: bool(i.posterior[0] <= TRUTH[i.name] <= i.posterior[2]) for i in written.identified}
-    result = {"mode": mode, "parameters": len(calibration.priors), "waves": waves,
+    result = {"mode": mode, "model": args.model, "lesions": calibration.cohort.lesions,
+              "parameters": len(calibration.priors), "waves": waves,
               "observations": len(calibration.calibrate), "ranks": comm.size,
               "parameter_sets": int(sum(b.completed.size for b in outcome.batches)),
               "model_runs": outcome.model_runs + calibration.cohort.lesions,
@@ -113,12 +131,14 @@ def main() -> None:
               "posterior_90": {i.name: [i.posterior[0], i.posterior[2]] for i in written.identified},
               "contraction": {i.name: i.contraction for i in written.identified},
               "nroy_fraction_per_wave": outcome.nroy_fractions,
-              "r_hat_max": max(d["r_hat"] for d in outcome.diagnostics.values())}
+              "r_hat_max": max(d["r_hat"] for d in outcome.diagnostics.values()),
+              "mcmc_converged": outcome.chains.converged, "mcmc_failures": outcome.chains.failures}
     Path("benchmarks/results").mkdir(parents=True, exist_ok=True)
     Path(f"benchmarks/results/calibration_{result['mode']}.json").write_text(json.dumps(result, indent=2))
     print(f"{result['parameters']} parameters x {result['observations']} observations on {comm.size} ranks "
           f"({result['mode']}): {result['model_runs']} lesion runs ({result['parameter_sets']} parameter sets), "
-          f"wall {wall / 60:.1f} min (model runs {result['model_wall_s'] / 60:.1f} min summed over groups)")
+          f"wall {wall / 60:.1f} min (model runs {result['model_wall_s'] / 60:.2f} min summed over groups); MCMC "
+          + ("converged" if result["mcmc_converged"] else "NOT converged: " + "; ".join(result["mcmc_failures"])))
     for name, error in result["emulator_loo_relative_rmse"].items():
         print(f"  emulator {name:<20} LOO RMSE / spread {error:.3f}")
     for name, ok in inside.items():
@@ -129,8 +149,9 @@ def main() -> None:
 
 
 def command(result: dict) -> str:
-    flags = (" --quick" if result["mode"].startswith("quick") else "") + \
-        ("" if result["waves"] == 2 else f" --waves {result['waves']}")
+    quick = "quick" in result["mode"]
+    flags = (" --model rimmodel" if result["model"] == "rimmodel" else "") + (" --quick" if quick else "") + \
+        ("" if quick or result["mode"].endswith("full") else f" --waves {result['waves']}")
     return f"mpirun -n {result['ranks']} python benchmarks/calibration.py{flags}"
 
 
@@ -146,10 +167,12 @@ def update_docs(path: Path, result: dict) -> None:
              f"`{command(result)}`"
              f" on {datetime.date.today().isoformat()} ({result['mode']} mode; this shared 2-core machine was running "
              "other jobs): recover 6 parameters of the lesion cohort from 6 model-generated observations (10 % error).",
-             "", f"- {result['model_runs']} lesion runs ({result['parameter_sets']} parameter sets x 3 lesions + the "
+             "", f"- {result['model_runs']} lesion runs ({result['parameter_sets']} parameter sets x {result['lesions']} lesions + the "
              f"truth), wall {result['wall_s'] / 60:.1f} min end to end on {result['ranks']} ranks "
-             f"(model time summed over groups {result['model_wall_s'] / 60:.1f} min); max R-hat "
-             f"{result['r_hat_max']:.3f}; not-ruled-out share after each wave "
+             f"(model time summed over groups {result['model_wall_s'] / 60:.2f} min); max R-hat "
+             f"{result['r_hat_max']:.3f}, MCMC " + ("converged" if result["mcmc_converged"] else
+                                                    "**not converged**: " + "; ".join(result["mcmc_failures"]))
+             + "; not-ruled-out share after each wave "
              + ", ".join(f"{100 * f:.1f} %" for f in result["nroy_fraction_per_wave"]) + ".",
              "- Emulator leave-one-out RMSE / spread: " + ", ".join(
                  f"{k} {v:.2f}" for k, v in result["emulator_loo_relative_rmse"].items()) + ".", "",

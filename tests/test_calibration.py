@@ -199,6 +199,44 @@ def test_quantile_cohort_reads_the_population_survival():
     assert abs(cohort_rim_fraction(shifted, at=3.0) - cohort_rim_fraction(cohort, at=3.0)) < 1e-3
 
 
+def test_rim_formed_fraction_is_the_share_with_any_rim():
+    """Lifetimes L(z) = 2 (z - 0.5) above z = 0.5, none below: the share that ever forms a rim is 1 - Phi(0.5)."""
+    cohort = [lesion(z, max(2.0 * (z - 0.5), 0.0)) for z in cohort_quantiles(9)]
+    assert OPERATORS["cohort_rim_formed_fraction"](cohort) == pytest.approx(1 - ndtr(0.5), abs=0.02)
+    assert OPERATORS["cohort_rim_formed_fraction"]([lesion(z, 5.0) for z in cohort_quantiles(3)]) == 1.0
+
+
+def test_density_ratio_averages_over_time_and_cohort():
+    """Iron density falling as exp(-t/4): the late/early ratio of time averages, whatever the lesion size."""
+    time = np.linspace(0.0, 12.0, 49)
+    cohort = [LesionRun(z, time, {"iron_total": (2.0 + z) * np.exp(-time / 4.0), "lesion_size": 2.0 + z + 0 * time})
+              for z in (-1.0, 0.0, 1.0)]
+    expected = (np.exp(-1.0) - np.exp(-10.6 / 4)) / 6.6 / ((np.exp(-0.25 / 4) - np.exp(-1.0)) / 3.75)
+    assert OPERATORS["cohort_mean_density_ratio"](cohort) == pytest.approx(expected, rel=2e-3)
+    with pytest.raises(ValueError, match="followed to 10.6 yr.*cohort.years"):
+        OPERATORS["cohort_mean_density_ratio"]([LesionRun(0.0, time[:20], {})])
+
+
+def test_black_hole_fraction_uses_the_mri_forward_model():
+    """Tissue lost in proportion to z: T1 falls with z, and the share at or below the black-hole level
+    is 1 - Phi(z*) at the crossing, found from the synthetic-MRI T1 of each lesion."""
+    from rimmodel.calibration.operators import lesion_mean_t1
+    from rimmodel.mri.parameters import MRIParameters
+
+    time = np.array([0.0, 1.0])
+
+    def run(z, lost):
+        return LesionRun(z, time, {"lesion_size": np.array([10.0, 10.0]), "myelin_loss": np.array([9.0, 9.0]),
+                                   "axon_loss": np.array([0.0, 0.0]), "tissue_loss": np.array([0.0, lost])})
+
+    levels = {z: 3.0 + 1.5 * z for z in cohort_quantiles(7)}
+    cohort = [run(z, lost) for z, lost in levels.items()]
+    t1 = np.array([lesion_mean_t1(r, 1.0) for r in cohort])
+    assert np.all(np.diff(t1) < 0) and lesion_mean_t1(run(0.0, 10.0), 1.0) == pytest.approx(0.3)  # all fluid
+    crossing = np.interp(-MRIParameters().black_hole_threshold, -t1, list(levels))
+    assert OPERATORS["cohort_black_hole_fraction"](cohort, at=1.0) == pytest.approx(1 - ndtr(crossing), abs=1e-9)
+
+
 def test_the_observation_set_is_complete_and_split_before_fitting():
     observations = load_observations(ROOT / "observations" / "literature.toml", tuple(OPERATORS))
     used = [o for o in observations.values() if o.role != "not_used"]

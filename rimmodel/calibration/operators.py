@@ -13,7 +13,11 @@ parameters (what an emulator needs):
 * the population's survival is S(t) = P(L > t) = 1 - Phi(z*(t)) with L(z*) = t, so the median
   rim lifetime of the lesions that ever had a rim is L at the median z of that subpopulation:
   what a Kaplan-Meier median over a large cohort of lesions estimates;
-* the share of lesions whose rim is present at time `at` is 1 - Phi(z*(at)).
+* the share of lesions whose rim is present at time `at` is 1 - Phi(z*(at)), and the share that
+  ever forms one is 1 - Phi(z*(0+));
+* a share of lesions past a signal level (T1 black holes) is read the same way from the
+  signal's crossing of that level in z;
+* a population mean (iron density by lesion age) is the mean over the cohort's quantiles.
 The z = 0 ("median") lesion gives the single-lesion read-outs.
 """
 
@@ -91,12 +95,28 @@ def _lifetimes(cohort: list[LesionRun], rim: str) -> tuple[np.ndarray, np.ndarra
     return z[order], lifetimes[order]
 
 
+def _rim_onset_quantile(z: np.ndarray, lifetimes: np.ndarray) -> float:
+    """The z above which lesions form a rim. Lifetime rises from zero with a kink there, so the first
+    two lesions with a rim are continued linearly down to zero (kept between the last lesion without a
+    rim and the first with one); -inf if every lesion has a rim, +Z_LIMIT if none has."""
+    lifetimes = np.maximum.accumulate(lifetimes)
+    if lifetimes[0] > 0.0:
+        return -np.inf
+    if lifetimes[-1] <= 0.0:
+        return Z_LIMIT
+    k = int(np.flatnonzero(lifetimes > 0.0)[0])
+    if k + 1 < z.size and lifetimes[k + 1] > lifetimes[k]:
+        onset = z[k] - lifetimes[k] * (z[k + 1] - z[k]) / (lifetimes[k + 1] - lifetimes[k])
+        return float(np.clip(onset, z[k - 1], z[k]))
+    return _quantile_of_value(z, lifetimes, np.nextafter(0.0, 1.0))
+
+
 def cohort_median_rim_lifetime(cohort: list[LesionRun], rim: str = "iron") -> float:
     """Median rim lifetime of the lesions that ever had a rim (censored values count at the horizon)."""
     z, lifetimes = _lifetimes(cohort, rim)
     if np.all(lifetimes <= 0.0):
         return 0.0
-    start = _quantile_of_value(z, lifetimes, np.nextafter(0.0, 1.0)) if lifetimes[0] <= 0.0 else -np.inf
+    start = _rim_onset_quantile(z, lifetimes)
     median_z = ndtri(0.5 * (1.0 + ndtr(start)))
     return _value_at_quantile(z, np.maximum.accumulate(lifetimes), median_z)
 
@@ -105,6 +125,61 @@ def cohort_rim_fraction(cohort: list[LesionRun], rim: str = "iron", at: float = 
     """Share of the lesion population whose rim is still present at time ``at``."""
     z, lifetimes = _lifetimes(cohort, rim)
     return float(1.0 - ndtr(_quantile_of_value(z, lifetimes, at)))
+
+
+def cohort_rim_formed_fraction(cohort: list[LesionRun], rim: str = "iron") -> float:
+    """Share of the lesion population that ever forms a rim (within the follow-up)."""
+    return float(1.0 - ndtr(_rim_onset_quantile(*_lifetimes(cohort, rim))))
+
+
+def _window_mean(run: LesionRun, values: np.ndarray, start: float, end: float) -> float:
+    """Time average over [start, end] of a series (trapezoids on the outputs, ends interpolated)."""
+    inside = (run.time > start) & (run.time < end)
+    time = np.concatenate([[start], run.time[inside], [end]])
+    series = np.concatenate([[np.interp(start, run.time, values)], values[inside], [np.interp(end, run.time, values)]])
+    return float(np.sum(0.5 * (series[1:] + series[:-1]) * np.diff(time)) / (end - start))
+
+
+def cohort_mean_density_ratio(cohort: list[LesionRun], quantity: str = "iron_total", per: str = "lesion_size",
+                              early: tuple = (0.25, 4.0), late: tuple = (4.0, 10.6)) -> float:
+    """Population mean of quantity/per (a density inside the lesion) over lesion ages ``late``, divided
+    by the same over ages ``early``: how much of an age class's signal is left in an older class."""
+    for run in cohort:
+        if run.time[-1] < late[1] - 1e-9:
+            raise ValueError(f"cohort_mean_density_ratio needs lesions followed to {late[1]} yr; the cohort "
+                             f"ends at {run.time[-1]:g} yr (raise cohort.years)")
+    density = [run.series[quantity] / np.maximum(run.series[per], np.finfo(float).tiny) for run in cohort]
+    early_mean = np.mean([_window_mean(run, d, *early) for run, d in zip(cohort, density)])
+    late_mean = np.mean([_window_mean(run, d, *late) for run, d in zip(cohort, density)])
+    return float(late_mean / early_mean) if early_mean > 0 else math.nan
+
+
+def lesion_mean_t1(run: LesionRun, at: float) -> float:
+    """T1 of a white-matter lesion (NAWM units) from its mean myelin, axon and tissue loss at time ``at``,
+    through the synthetic-MRI forward model (rimmodel.mri.contrasts, default MRI parameters). All loss
+    is counted inside the lesion volume (myelin < threshold)."""
+    from rimmodel.mri.contrasts import WHITE_MATTER, tissue_signals
+    from rimmodel.mri.parameters import MRIParameters
+
+    volume = np.interp(at, run.time, run.series["lesion_size"])
+    if volume <= 0.0:
+        return 1.0  # no lesion: normal-appearing white matter
+    lost = {name: min(np.interp(at, run.time, run.series[f"{name}_loss"]) / volume, 1.0)
+            for name in ("myelin", "axon", "tissue")}
+    state = {"myelin": np.array([1.0 - lost["myelin"]]), "axons": np.array([1.0 - lost["axon"]]),
+             "microglia": np.zeros(1), "tissue": np.array([1.0 - lost["tissue"]])}
+    return float(tissue_signals(np.array([WHITE_MATTER]), state, MRIParameters())["t1"][0])
+
+
+def cohort_black_hole_fraction(cohort: list[LesionRun], at: float = 0.75) -> float:
+    """Share of the lesion population whose lesion-mean T1 (``lesion_mean_t1``) is at or below the
+    synthetic MRI's black-hole level at time ``at``; darker lesions are taken to be the faster-activating ones."""
+    from rimmodel.mri.parameters import MRIParameters
+
+    order = np.argsort([run.z for run in cohort])
+    z = np.array([cohort[k].z for k in order])
+    darkness = -np.array([lesion_mean_t1(cohort[k], at) for k in order])
+    return float(1.0 - ndtr(_quantile_of_value(z, darkness, -MRIParameters().black_hole_threshold)))
 
 
 def median_lesion(cohort: list[LesionRun]) -> LesionRun:
@@ -155,6 +230,9 @@ def median_lesion_value(cohort: list[LesionRun], observable: str, at: float) -> 
 OPERATORS = {
     "cohort_median_rim_lifetime": cohort_median_rim_lifetime,
     "cohort_rim_fraction": cohort_rim_fraction,
+    "cohort_rim_formed_fraction": cohort_rim_formed_fraction,
+    "cohort_mean_density_ratio": cohort_mean_density_ratio,
+    "cohort_black_hole_fraction": cohort_black_hole_fraction,
     "median_lesion_edge_advance": median_lesion_edge_advance,
     "median_lesion_radius_change": median_lesion_radius_change,
     "median_lesion_iron_peak_time": median_lesion_iron_peak_time,
