@@ -11,6 +11,7 @@ variance_i = 1 / [K^-1]_ii.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,7 +54,12 @@ class Emulator:
         kernel = (ConstantKernel(1.0, (1e-3, 1e3)) * RBF(np.full(d, 0.3), (1e-2, 1e2))
                   + WhiteKernel(1e-4, (1e-8, 1e-1)))
         self.gp = GaussianProcessRegressor(kernel, normalize_y=False, n_restarts_optimizer=3, random_state=seed)
-        self.gp.fit(unit, standard)
+        with warnings.catch_warnings():
+            # a length scale at its upper bound means the observable does not depend on that parameter,
+            # a noise level at its lower bound that the runs are deterministic: expected, not faults
+            from sklearn.exceptions import ConvergenceWarning
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            self.gp.fit(unit, standard)
         self.unit, self.standard = unit, standard
         fitted = self.gp.kernel_
         self._amplitude = float(fitted.k1.k1.constant_value)

@@ -65,7 +65,9 @@ HOW_IT_WORKS = [
     "- **Cohort.** Each parameter set runs a quantile cohort of lesions differing in one lesion-level parameter "
     "(log-sd `cohort.heterogeneity`); population quantities (median rim survival, share of lesions with a rim at "
     "a given time) are read off the interpolated lifetime-quantile curve, so every operator is continuous in the "
-    "parameters.",
+    "parameters. `calibration.model = \"rimmodel\"` runs the lesions on the model's geometry one at a time; "
+    "`\"radial\"` runs them as isolated spherical lesions (docs/radial.md), the cohorts of `calibration.batch` "
+    "parameter sets advanced together as one radial batch, about a hundred times cheaper per lesion.",
     "- **Emulator path.** A Latin hypercube on the prior, then history-matching waves drawn from the not-ruled-out "
     "space (implausibility < cutoff), each wave a study directory run by `run_study` (MPI groups, journals, "
     "resume: rerunning the command skips every journaled run; a batch directory made with another calibration "
@@ -80,7 +82,9 @@ HOW_IT_WORKS = [
     "linear-Gaussian problem.",
     "- **Outputs.** `posterior.nc` (ArviZ InferenceData groups as an xarray DataTree in netCDF: posterior, prior, "
     "sample_stats, observed_data, posterior_predictive), `diagnostics.json`, the figures below, and "
-    "`experiments/calibrated/<name>.toml` (posterior medians) with `<name>_draws.csv`.",
+    "`<name>.toml` (posterior medians) with `<name>_draws.csv`. By default the report and the calibrated set "
+    "stay in the run directory; the project's own are written with `--report docs/calibration.md "
+    "--calibrated-dir experiments/calibrated`.",
     "- **Proof** (`tests/test_calibration*.py`): MCMC and ABC-SMC reproduce a conjugate posterior; the GP's "
     "leave-one-out formula equals refitting; history matching keeps the truth; recovery puts the truth inside the "
     "90 % intervals and the posterior narrows with more data; simulation-based calibration ranks are uniform.",
