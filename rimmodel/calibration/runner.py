@@ -6,13 +6,15 @@ forms compiled once, journals, resume. A batch's design is a deterministic funct
 calibration file and the batches before it, and its study file records the design's hash, so
 rerunning the command after a kill recomputes the same designs, skips every journaled sample
 and refuses a directory holding a different design. Statistics run on rank 0 (GP fits, emcee)
-and their designs are broadcast; ABC-SMC steps are cheap and run identically on every rank.
+and their designs are broadcast (the emulators are fitted one observable per rank); ABC-SMC steps are cheap and run identically on every rank.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import sys
 import time
 import tomllib
 from dataclasses import dataclass, field
@@ -142,30 +144,80 @@ def _emulator(calibration: Calibration, out_dir: Path, comm, progress: bool, out
     unit = comm.bcast(history_matching.space_filling(design.points, d, seed) if comm.rank == 0 else None, root=0)
     for wave in range(design.waves):
         outcome.batches.append(run_batch(calibration, unit, out_dir / f"wave-{wave + 1}", comm, progress))
-        following = None
-        if comm.rank == 0:
-            emulators = _fit(outcome, calibration.calibrate, seed)
+        emulators = _fit(outcome, calibration.calibrate, seed, comm, progress)
+
+        def next_design(wave=wave, emulators=emulators):
             predictor = emulator_predictor([emulators[o.id] for o in calibration.calibrate])
             found = history_matching.next_wave(predictor, targets, d, design.points, design.candidates,
                                                seed + wave + 1, design.cutoff)
             outcome.nroy_fractions.append(found.nroy_fraction)
-            following = found.design
-        unit = comm.bcast(following, root=0)
-    if comm.rank == 0:
-        outcome.emulators = _fit(outcome, calibration.outputs, seed)
+            _say(progress, f"wave {wave + 1}: not ruled out {100 * found.nroy_fraction:.2f} % of the prior space")
+            return found.design
+        unit = on_root(comm, next_design)
+    outcome.emulators = _fit(outcome, calibration.outputs, seed, comm, progress)
+
+    def infer():
         predictor = emulator_predictor([outcome.emulators[o.id] for o in calibration.calibrate])
         settings = calibration.mcmc
+        started = time.perf_counter()
         outcome.chains = mcmc.sample(log_posterior_unit(predictor, targets), d, settings.walkers, settings.steps,
                                      seed, settings.convergence, calibration.names)
+        _say(progress, f"MCMC: {outcome.chains.steps} steps x {settings.walkers} walkers in "
+                       f"{time.perf_counter() - started:.0f} s, {'' if outcome.chains.converged else 'not '}converged")
         outcome.posterior_unit = outcome.chains.flat
         outcome.diagnostics = outcome.chains.per_parameter
         outcome.predictive = _emulated_predictive(outcome, seed)
-    comm.Barrier()
+    on_root(comm, infer)
 
 
-def _fit(outcome: Outcome, observations: list[Observation], seed: int) -> dict[str, Emulator]:
+def on_root(comm, work):
+    """``work()`` on rank 0, its result broadcast to every rank; the other ranks sleep meanwhile."""
+    result = work() if comm.rank == 0 else None
+    sleep_until_all_arrive(comm)
+    return comm.bcast(result, root=0)
+
+
+def _cores_per_rank(comm) -> int:
+    node = comm.Split_type(MPI.COMM_TYPE_SHARED)
+    ranks_here = node.size
+    node.Free()
+    return max(1, (os.cpu_count() or 1) // ranks_here)
+
+
+def sleep_until_all_arrive(comm, pause_s: float = 0.05) -> None:
+    """A barrier that sleeps: a blocking MPI call busy-polls (MPICH), taking a core from the ranks
+    still working (rank 0's BLAS threads, another rank's emulator fit)."""
+    request = comm.Ibarrier()
+    while not request.Test():
+        time.sleep(pause_s)
+
+
+def _say(progress: bool, message: str) -> None:
+    """A stage line on stderr (rank 0 calls it)."""
+    if progress:
+        print(f"calibrate: {message}", file=sys.stderr, flush=True)
+
+
+def _fit(outcome: Outcome, observations: list[Observation], seed: int, comm,
+         progress: bool = False) -> dict[str, Emulator]:
+    """One emulator per observation, fitted on rank (index mod size); complete on rank 0. Collective.
+    Each fit depends only on its own data and seed: the emulators do not depend on the rank count
+    (beyond BLAS round-off)."""
+    from threadpoolctl import threadpool_limits
+
+    started = time.perf_counter()
     unit, values = pooled(outcome.batches, observations)
-    return fit_emulators(unit, {o.id: values[:, j] for j, o in enumerate(observations)}, seed)
+    mine = {o.id: values[:, j] for j, o in enumerate(observations) if j % comm.size == comm.rank}
+    with threadpool_limits(_cores_per_rank(comm)):   # ranks fitting side by side: no oversubscribed BLAS
+        fitted = fit_emulators(unit, mine, seed)
+    sleep_until_all_arrive(comm)
+    gathered = comm.gather(fitted, root=0)
+    if comm.rank != 0:
+        return {}
+    merged = {name: emulator for part in gathered for name, emulator in part.items()}
+    _say(progress, f"{len(observations)} emulators fitted on {unit.shape[0]} design points in "
+                   f"{time.perf_counter() - started:.0f} s ({comm.size} ranks)")
+    return {o.id: merged[o.id] for o in observations}
 
 
 def _emulated_predictive(outcome: Outcome, seed: int, draws: int = 4000) -> dict[str, np.ndarray]:
