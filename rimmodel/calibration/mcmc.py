@@ -17,6 +17,8 @@ from typing import Callable
 
 import numpy as np
 
+MOVES = ("differential-evolution", "stretch")
+
 
 @dataclass(frozen=True)
 class Convergence:
@@ -63,7 +65,7 @@ class Chains:
 
 def sample(log_posterior: Callable[[np.ndarray], np.ndarray], dimension: int, walkers: int, max_steps: int,
            seed: int, criteria: Convergence = Convergence(), names: list[str] | None = None,
-           start: np.ndarray | None = None) -> Chains:
+           start: np.ndarray | None = None, moves: str = "differential-evolution") -> Chains:
     """Sample until ``criteria`` hold or ``max_steps`` per walker are run. ``log_posterior`` takes
     (n, d) unit points and returns (n,) values (vectorised)."""
     import emcee
@@ -75,7 +77,8 @@ def sample(log_posterior: Callable[[np.ndarray], np.ndarray], dimension: int, wa
     names = names or [f"theta{j + 1}" for j in range(dimension)]
     rng = np.random.default_rng(seed)
     state = _initial(log_posterior, dimension, walkers, rng, start)
-    sampler = emcee.EnsembleSampler(walkers, dimension, log_posterior, vectorize=True)
+    sampler = emcee.EnsembleSampler(walkers, dimension, log_posterior, vectorize=True,
+                                    moves=_moves(emcee, moves))
     sampler._random = np.random.mtrand.RandomState(seed)  # emcee's own stream, seeded: reproducible chains
     while True:
         grow = max(criteria.check_every, sampler.iteration // 5)
@@ -83,6 +86,16 @@ def sample(log_posterior: Callable[[np.ndarray], np.ndarray], dimension: int, wa
         chains = assess(sampler, criteria, names, max_steps)
         if chains.converged or sampler.iteration >= max_steps:
             return chains
+
+
+def _moves(emcee, name: str):
+    """Differential evolution (ter Braak & Vrugt 2008) follows ridges between parameters, where the
+    stretch move's autocorrelation times grow several-fold (benchmarks/mcmc_moves.py)."""
+    if name == "stretch":
+        return None
+    if name == "differential-evolution":
+        return [(emcee.moves.DEMove(), 0.8), (emcee.moves.DESnookerMove(), 0.2)]
+    raise ValueError(f"mcmc.moves = {name!r}: allowed {', '.join(MOVES)}")
 
 
 def assess(sampler, criteria: Convergence, names: list[str], max_steps: int) -> Chains:

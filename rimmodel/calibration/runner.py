@@ -161,7 +161,7 @@ def _emulator(calibration: Calibration, out_dir: Path, comm, progress: bool, out
         settings = calibration.mcmc
         started = time.perf_counter()
         outcome.chains = mcmc.sample(log_posterior_unit(predictor, targets), d, settings.walkers, settings.steps,
-                                     seed, settings.convergence, calibration.names)
+                                     seed, settings.convergence, calibration.names, moves=settings.moves)
         _say(progress, f"MCMC: {outcome.chains.steps} steps x {settings.walkers} walkers in "
                        f"{time.perf_counter() - started:.0f} s, {'' if outcome.chains.converged else 'not '}converged")
         outcome.posterior_unit = outcome.chains.flat

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rimmodel.calibration.analytic import ANALYTIC_MODELS
-from rimmodel.calibration.mcmc import Convergence
+from rimmodel.calibration.mcmc import MOVES, Convergence
 from rimmodel.calibration.observations import Observation, load_observations
 from rimmodel.calibration.operators import OPERATORS
 from rimmodel.calibration.priors import Prior, build_prior
@@ -87,6 +87,9 @@ class MCMCSettings:
     ess_min: float = param(400.0, "-", "Smallest bulk and tail ESS accepted per parameter", low=1.0, high=1e9)
     check_every: int = param(1000, "-", "Steps between convergence checks (at least; then every fifth of "
                              "the chain)", low=10, high=10_000_000)
+    moves: str = param("differential-evolution", "-", "emcee proposal: differential-evolution (DEMove 0.8 + "
+                       "DESnookerMove 0.2, for ridges between parameters) or stretch (emcee's default)",
+                       choices=MOVES)
 
     @property
     def convergence(self) -> Convergence:
