@@ -267,9 +267,12 @@ def test_bad_priors_and_observations_name_the_field(tmp_path):
 
 
 def test_default_prior_comes_from_the_declaration():
+    from rimmodel.config.parameters import ModelConfig
+
+    default = ModelConfig().microglia.deactivation_rate
     prior = build_prior("microglia.deactivation_rate", {})
     assert prior.distribution.distribution == "loguniform"
-    assert np.isclose(prior.distribution.low, 0.5 / 4) and np.isclose(prior.distribution.high, 0.5 * 4)
+    assert np.isclose(prior.distribution.low, default / 4) and np.isclose(prior.distribution.high, default * 4)
     assert "Absinta" in prior.source
 
 

@@ -140,6 +140,10 @@ mesh_size = 0.4
 [model.time]
 dt = 0.25
 output_interval = 0.25
+[model.microglia]   # pinned, not the calibrated defaults: the regime where this coarse check was set up
+deactivation_rate = 0.5
+[model.myelin]
+microglial_damage_rate = 1.5
 [parameters."microglia.activation_rate"]
 low = 1.6
 high = 2.8

@@ -42,7 +42,9 @@ def test_untreated_rim_lesion_expands_slowly(reference_runs):
     radius = run.observables["lesion_equivalent_radius"]
     rate = np.polyfit(run.time[run.time >= 5.0], radius[run.time >= 5.0], 1)[0]
     assert 0.05 < rate < 0.5  # mm/yr: years, not days (docs/model.md, calibration)
-    assert run.observables["rim_thickness"][-1] > 0.1
+    # an active rim for years; at the calibrated defaults it thins towards burn-out by year 10
+    assert run.observables["rim_thickness"][np.searchsorted(run.time, 5.0)] > 0.1
+    assert run.observables["rim_thickness"][-1] < run.observables["rim_thickness"].max()
     assert np.all(np.diff(run.observables["axon_loss"]) > 0)
 
 

@@ -71,8 +71,11 @@ HOW_IT_WORKS = [
     "- **Emulator path.** A Latin hypercube on the prior, then history-matching waves drawn from the not-ruled-out "
     "space (implausibility < cutoff), each wave a study directory run by `run_study` (MPI groups, journals, "
     "resume: rerunning the command skips every journaled run; a batch directory made with another calibration "
-    "file or other observation operators is refused, nothing in it touched); a Gaussian process per observable (scikit-learn; exact leave-one-out errors); emcee on the emulated "
-    "likelihood, whose variance adds emulator, observation and model-discrepancy variances. emcee runs until "
+    "file or other observation operators is refused, nothing in it touched); a Gaussian process per observable "
+    "(scikit-learn; exact leave-one-out errors; the fits shared out over the ranks); emcee on the emulated "
+    "likelihood, whose variance adds emulator, observation and model-discrepancy variances, with "
+    "differential-evolution proposals (`mcmc.moves`; they follow the ridges between parameters where the stretch "
+    "move stalls, benchmarks/mcmc_moves.py). emcee runs until "
     "converged (kept chain at least 50 autocorrelation times after a burn-in of 5, R-hat <= 1.01, bulk and tail "
     "ESS >= 400; `[mcmc]` sets these, and a run that reaches the cap `steps` is reported as not converged in "
     "`diagnostics.json` and here).",

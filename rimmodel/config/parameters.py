@@ -16,6 +16,12 @@ from rimmodel.config.spec import Spec, param
 from rimmodel.config.treatment import TreatmentParameters
 
 DAYS_PER_YEAR = 365.25
+# where the calibrated defaults come from (posterior medians of the project's calibration)
+_RADIAL_CALIBRATION = (
+    "of `rimmodel calibrate experiments/calibration/literature_radial.toml` (docs/calibration.md; six targets: "
+    "PRL lifetime, Absinta et al. 2021 Nature ED Fig. 1; PRL conversion 37/93, Clark et al. 2023 Ann Neurol "
+    "94:736; QSM rim formation 16/32, Zhang et al. 2019 AJNR 40:987; chronic/early susceptibility, Chen et al. "
+    "2014 Radiology 271:183; SEL edge advance; black holes, Tagge et al. 2022, not met)")
 
 
 GEOMETRY_KINDS = ("cortical_section", "cortical_slab", "cortical_sulcus", "sulcus_slab",
@@ -131,9 +137,9 @@ class MicrogliaParameters:
         0.005, "1", "Resting microglia available for activation, sigma_0 (fraction of capacity)",
         low=0.0, high=1.0, symbol="sigma_0")
     deactivation_rate: float = param(
-        0.5, "1/yr", "Return to the resting state / death, delta_m; sets rim burn-out once the "
-        "myelin fuel is gone", source="assumed; order set by median rim lifetime ~7 yr, "
-        "Absinta et al. 2021, Nature", low=0.0, high=1e4, symbol="delta_m")
+        0.4532, "1/yr", "Return to the resting state / death, delta_m; sets rim burn-out once the "
+        "myelin fuel is gone", source="calibrated: posterior median, 90 % 0.296-0.612 /yr (prior loguniform "
+        "0.2-1 /yr), " + _RADIAL_CALIBRATION, low=0.0, high=1e4, symbol="delta_m")
     follicle_weight: float = param(0.5, "1", "Weight w_f of follicle factors in microglial activation",
                                    low=0.0, high=1e3, symbol="w_f")
 
@@ -195,8 +201,10 @@ class FollicleParameters:
 class MyelinParameters:
     """Myelin y (intact fraction)."""
 
-    microglial_damage_rate: float = param(1.5, "1/yr", "Demyelination by activated microglia, k_ym",
-                                          low=0.0, high=1e4, symbol="k_ym")
+    microglial_damage_rate: float = param(
+        2.911, "1/yr", "Demyelination by activated microglia, k_ym",
+        source="calibrated: posterior median, 90 % 1.93-3.83 /yr (prior loguniform 0.5-4 /yr: the upper bound "
+        "limits it), " + _RADIAL_CALIBRATION, low=0.0, high=1e4, symbol="k_ym")
     follicle_damage_rate: float = param(0.15, "1/yr", "Demyelination by follicle factors, k_yf",
                                         low=0.0, high=1e4, symbol="k_yf")
     remyelination_rate: float = param(0.0, "1/yr", "Slow remyelination where microglia are quiet, k_r",
@@ -252,12 +260,9 @@ class IronParameters:
         0.1, "1", "Microglial density K_Fe at which half the released iron is taken up (the rest is "
         "cleared)", source="assumed", low=1e-6, high=10.0, symbol="K_Fe")
     clearance_rate: float = param(
-        1.355, "1/yr", "Loss lambda_Fe of iron from microglia/macrophages (how fast an iron rim fades once "
-        "activity stops)", source="calibrated: posterior median, 90 % 0.593-1.93 /yr, of `rimmodel calibrate "
-        "experiments/calibration/literature_reduced.toml` (docs/calibration.md; fitted to the median PRL "
-        "lifetime ~7 yr, Absinta et al. 2021, Nature, Extended Data Fig. 1, the PRL conversion of 37/93 new "
-        "lesions, Clark et al. 2023, Ann Neurol 94:736, and an SEL edge advance; prior loguniform 0.2-2 /yr)",
-        low=0.0, high=1e3, symbol="lambda_Fe")
+        1.9, "1/yr", "Loss lambda_Fe of iron from microglia/macrophages (how fast an iron rim fades once "
+        "activity stops)", source="calibrated: posterior median, 90 % 1.23-2.82 /yr (prior loguniform 0.1-3 /yr), "
+        + _RADIAL_CALIBRATION, low=0.0, high=1e3, symbol="lambda_Fe")
 
 
 @dataclass

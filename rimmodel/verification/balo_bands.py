@@ -57,7 +57,9 @@ MICROGLIA, MYELIN = FIELDS.index("microglia"), FIELDS.index("myelin")
 KHONSARI_CALVEZ = ("follicles.pial_flux=0.0", "follicles.patches=[]", "myelin.follicle_damage_rate=0.0",
                    "microglia.activation_rate=0.0", "microglia.resting_pool=0.0",
                    "microglia.basal_growth_rate=2.0", "mediator.debris_production=0.0",
-                   "mediator.microglial_production=0.0", "mediator.debris_release=5000.0")
+                   "mediator.microglial_production=0.0", "mediator.debris_release=5000.0",
+                   # the verification's own rates, not the calibrated defaults (which move with each fit)
+                   "microglia.deactivation_rate=0.5", "myelin.microglial_damage_rate=1.5")
 SPARED_PROMINENCE = 0.2    # a band of spared myelin: a maximum of y standing 0.2 above its surroundings
 DEMYELINATED_BELOW = 0.5   # the front: the outermost radius where y < 0.5
 
