@@ -63,10 +63,12 @@ def cohort_section(result: cases.Cohort, figures: Path) -> list[str]:
             f"still active at the end. **Median rim lifetime: {median_text}** (reported: ≈ 7 years, "
             "Absinta et al. 2021).", "",
             "How to read this: burn-out happens when the edge can no longer recruit enough microglia, which "
-            "in this model is a threshold in r_m (≈ 1.8 /yr with the other defaults; the reference r_m = 2.2 "
-            "/yr gives a rim that lasts beyond 20 years). The cohort's spread is chosen around that "
+            "in this model is a threshold in r_m that moves with δ_m and k_ym (≈ 1.8 /yr at δ_m = 0.5 and "
+            "k_ym = 1.5 /yr, where this cohort was set up by hand; it now runs at the calibrated k_ym, whose "
+            "faster demyelination uses up the edge's fuel sooner). The cohort's spread is chosen around that "
             "threshold (assumed, not fitted); the median therefore says the model *can* produce burn-out on "
-            "the reported time scale, not that it predicts it.", "",
+            "the reported time scale, not that it predicts it. The calibrated population estimate is the "
+            "posterior-predictive median rim lifetime in docs/calibration.md.", "",
             "![burn-out](figures/validation_burnout.png)", ""]
 
 
