@@ -5,8 +5,9 @@ directory under OUT (``wave-1``, ``abc-generation-1``, ...) run by ``run_study``
 forms compiled once, journals, resume. A batch's design is a deterministic function of the
 calibration file and the batches before it, and its study file records the design's hash, so
 rerunning the command after a kill recomputes the same designs, skips every journaled sample
-and refuses a directory holding a different design. Statistics run on rank 0 (GP fits, emcee)
-and their designs are broadcast (the emulators are fitted one observable per rank); ABC-SMC steps are cheap and run identically on every rank.
+and refuses a directory holding a different design. The emulators are fitted one observable per
+rank; history matching and emcee run on rank 0 while the other ranks sleep, and their designs are
+broadcast; ABC-SMC steps are cheap and run identically on every rank.
 """
 
 from __future__ import annotations

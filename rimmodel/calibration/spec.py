@@ -11,7 +11,7 @@
     batch = 16                   # radial: samples whose cohorts are advanced together as one batch
     [design]  points, waves, candidates, cutoff
     [mcmc]    walkers, steps (cap), burn (least), autocorrelation_multiple, burn_autocorrelations,
-              r_hat_max, ess_min, check_every   (runs until converged; mcmc.py)
+              r_hat_max, ess_min, check_every, moves   (runs until converged; mcmc.py)
     [abc]     population, proposals, generations, acceptance
     [cohort]  lesions, years, heterogeneity, varies  (rimmodel, radial: the quantile cohort, operators.py)
     [model]   base model config (any section), on top of `base`
