@@ -49,9 +49,10 @@ def assert_matches(draws, exact, mean_tol, sd_tol):
     assert np.all(np.abs(draws.std(axis=0) / sd - 1) < sd_tol), (draws.std(axis=0), sd)
 
 
-def test_mcmc_runs_until_converged_and_reproduces_the_conjugate_posterior():
+@pytest.mark.parametrize("moves", mcmc.MOVES)
+def test_mcmc_runs_until_converged_and_reproduces_the_conjugate_posterior(moves):
     priors, targets, predictor, exact = linear_problem()
-    chains = mcmc.sample(log_posterior_unit(predictor, targets), 2, 16, 100_000, seed=3)
+    chains = mcmc.sample(log_posterior_unit(predictor, targets), 2, 16, 100_000, seed=3, moves=moves)
     assert chains.converged and not chains.failures
     assert_matches(to_physical(priors, chains.flat), exact, mean_tol=0.1, sd_tol=0.1)
     assert 0.3 < chains.acceptance.mean() < 0.9
@@ -61,6 +62,12 @@ def test_mcmc_runs_until_converged_and_reproduces_the_conjugate_posterior():
     assert all(d["r_hat"] <= 1.01 and d["ess_bulk"] >= 400 and d["ess_tail"] >= 400
                for d in chains.per_parameter.values())
     assert chains.per_parameter == mcmc.diagnostics(chains, ["theta1", "theta2"])
+
+
+def test_an_unknown_proposal_is_refused_by_name():
+    _, targets, predictor, _ = linear_problem()
+    with pytest.raises(ValueError, match="mcmc.moves = 'gibbs': allowed differential-evolution, stretch"):
+        mcmc.sample(log_posterior_unit(predictor, targets), 2, 16, 400, seed=3, moves="gibbs")
 
 
 def test_mcmc_that_hits_its_cap_says_it_did_not_converge():
