@@ -35,7 +35,9 @@ from rimmodel.study.spec import load_study
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 CONFIG = REPO / "experiments/reference_untreated.toml"
-RUN = ("geometry.mesh_size=0.4", "time.end=2", "time.output_interval=0.25", "output.progress=false")
+# 32 checkpoints: on an idle machine a checkpoint takes ~50 ms, and each signal stage can overshoot its
+# threshold by a few before the run stops; the three stages need room before the run ends
+RUN = ("geometry.mesh_size=0.4", "time.end=4", "time.output_interval=0.125", "output.progress=false")
 DISK = ("geometry.mesh_size=0.4", "time.end=2", "time.output_interval=0.05", "output.progress=false")
 # the children must set HDF5's file locking themselves (importing rimmodel here set it for this process)
 ENV = {k: v for k, v in os.environ.items() if k != "HDF5_USE_FILE_LOCKING"} | {"OMP_NUM_THREADS": "1"}
